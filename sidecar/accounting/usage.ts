@@ -1,0 +1,45 @@
+import type { Pricing } from '../../api/index.ts';
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Input tokens served from the provider's prompt cache (billed at cachedInput). */
+  cachedInputTokens: number;
+  /** Output tokens spent on reasoning; included in outputTokens, as providers report them. */
+  reasoningTokens: number;
+}
+
+interface OpenAiUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+  completion_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+export function usageFromOpenAi(raw: unknown): Usage | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const u = raw as OpenAiUsage;
+  if (typeof u.prompt_tokens !== 'number' && typeof u.completion_tokens !== 'number') return undefined;
+  return {
+    inputTokens: u.prompt_tokens ?? 0,
+    outputTokens: u.completion_tokens ?? 0,
+    cachedInputTokens: u.prompt_tokens_details?.cached_tokens ?? 0,
+    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
+  };
+}
+
+/** USD for one call. Cached input at its own price; reasoning at its own price when one is set. */
+export function costUSD(usage: Usage, pricing: Pricing | undefined): number | undefined {
+  if (!pricing) return undefined;
+  const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
+  const reasoning = pricing.reasoning === undefined ? 0 : Math.min(usage.reasoningTokens, usage.outputTokens);
+  const micro =
+    (usage.inputTokens - cached) * pricing.input +
+    cached * (pricing.cachedInput ?? pricing.input) +
+    (usage.outputTokens - reasoning) * pricing.output +
+    reasoning * (pricing.reasoning ?? pricing.output);
+  return micro / 1_000_000;
+}
+
+/** Fixed 6 decimals: exact enough for per-call cost, stable in headers and logs. */
+export const formatUSD = (usd: number): string => usd.toFixed(6);

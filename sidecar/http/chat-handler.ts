@@ -1,0 +1,94 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TurnoutError } from '../errors.ts';
+import { asChatBody, chatFeatures } from '../routing/features.ts';
+import { matchRoute } from '../routing/match.ts';
+import type { Random } from '../routing/strategy.ts';
+import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
+import type { Call, Decision } from '../upstream/call.ts';
+import { dispatch } from '../upstream/dispatch.ts';
+import { readBody } from './body.ts';
+
+export interface ChatHandlerOptions {
+  maxBodyBytes: number;
+  current: () => RuntimeSnapshot | undefined;
+  random?: Random;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Parses the body as strict UTF-8 JSON: broken encodings and JSON (including absurd nesting) get a 400. */
+export function parseJsonBody(raw: Buffer): unknown {
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new TurnoutError('invalid_json', 'the request body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    const detail = e instanceof SyntaxError ? e.message : 'nested too deeply';
+    throw new TurnoutError('invalid_json', `the request body is not valid JSON: ${detail}`);
+  }
+}
+
+/** Serves one Chat Completions call; returns the decision it made (also for refused requests). */
+export async function handleChat(req: IncomingMessage, res: ServerResponse, opts: ChatHandlerOptions, clientSignal: AbortSignal): Promise<Decision | undefined> {
+  const startedAt = Date.now();
+  const type = req.headers['content-type'];
+  // Lenient like OpenAI's own API (curl -d sends a form type): the body is judged as JSON whatever the
+  // header says. Only multipart, which can never be a JSON body, is refused up front.
+  if (type !== undefined && /^multipart\//i.test(type)) {
+    throw new TurnoutError('unsupported_media_type', `send the body as application/json, not ${type}`);
+  }
+  const raw = await readBody(req, opts.maxBodyBytes);
+  const runtime = opts.current();
+  if (!runtime) throw new TurnoutError('not_ready', 'no routing policy is loaded yet', { retryAfter: 1 });
+  const body = asChatBody(parseJsonBody(raw));
+  const features = chatFeatures(body, req.headers);
+  const route = matchRoute(runtime, features);
+  if (!route) throw modelNotFound(runtime, features.model);
+  const call: Call = { runtime, route, body, raw, features, res, clientSignal, startedAt, attempts: [], skipped: [] };
+  const base = {
+    time: new Date(startedAt).toISOString(),
+    snapshot: runtime.version,
+    policy: route.policy.name,
+    route: route.route.name,
+    strategy: route.route.strategy,
+    requestedModel: features.model,
+    stream: features.stream,
+    attempts: call.attempts,
+    skipped: call.skipped,
+  };
+  try {
+    const out = await dispatch(call, opts.random);
+    return {
+      ...base,
+      status: out.status,
+      provider: out.provider,
+      model: out.model,
+      simulated: out.simulated,
+      latencyMs: Date.now() - startedAt,
+      ...(out.usage && { usage: out.usage }),
+      ...(out.costUSD !== undefined && { costUSD: out.costUSD }),
+      ...(out.streamError !== undefined && { errorCode: 'upstream_stream_error' }),
+    };
+  } catch (e) {
+    if (e instanceof TurnoutError) {
+      Object.assign(e.headers, { 'x-turnout-policy': route.policy.name, 'x-turnout-route': route.route.name, 'x-turnout-attempts': String(call.attempts.length) });
+      (e as TurnoutError & { decision?: Decision }).decision = { ...base, status: e.status, errorCode: e.code, latencyMs: Date.now() - startedAt };
+    }
+    throw e;
+  }
+}
+
+function modelNotFound(runtime: RuntimeSnapshot, model: string): TurnoutError {
+  const patterns = new Set<string>();
+  for (const r of runtime.routes) for (const m of r.route.match.models) patterns.add(m);
+  const known = [...patterns].sort().join(', ') || 'none';
+  return new TurnoutError(
+    'model_not_found',
+    `model "${model}" matches no route of the loaded policies and none sets defaultRoute; models that would work: ${known}`,
+    { param: 'model' },
+  );
+}

@@ -1,0 +1,93 @@
+// The sidecar's one HTTP port. Path dispatch is a plain switch: there are few endpoints and this is the
+// hot path. Every failure becomes an error in the caller's dialect; nothing thrown here can stop the process.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { asTurnoutError, TurnoutError } from '../errors.ts';
+import type { Random } from '../routing/strategy.ts';
+import type { SnapshotStore } from '../snapshot/store.ts';
+import type { Decision } from '../upstream/call.ts';
+import { handleChat } from './chat-handler.ts';
+import { sendError, sendJson } from './respond.ts';
+import type { SidecarMetrics } from '../metrics.ts';
+
+export interface SidecarServerOptions {
+  store: SnapshotStore;
+  maxBodyBytes: number;
+  metrics: SidecarMetrics;
+  onDecision?: (d: Decision) => void;
+  onInternalError?: (e: unknown) => void;
+  random?: Random;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export function createSidecarServer(opts: SidecarServerOptions): Server {
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    void handle(req, res, opts);
+  });
+  return server;
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, opts: SidecarServerOptions): Promise<void> {
+  const path = (req.url ?? '/').split('?', 1)[0];
+  try {
+    switch (path) {
+      case '/v1/chat/completions':
+        return await chat(req, res, opts);
+      case '/v1/models':
+        return requireMethod(req, 'GET', () => models(res, opts));
+      case '/healthz':
+        return requireMethod(req, 'GET', () => sendJson(res, 200, { status: 'ok' }));
+      case '/readyz':
+        return requireMethod(req, 'GET', () => ready(res, opts));
+      case '/metrics':
+        return await requireMethod(req, 'GET', () => opts.metrics.serve(res));
+      default:
+        throw new TurnoutError('not_found', `no such endpoint: ${req.method} ${path}`);
+    }
+  } catch (e) {
+    const err = asTurnoutError(e);
+    if (err.code === 'internal_error') opts.onInternalError?.(e);
+    sendError(res, err);
+  }
+}
+
+async function chat(req: IncomingMessage, res: ServerResponse, opts: SidecarServerOptions): Promise<void> {
+  if (req.method !== 'POST') throw new TurnoutError('method_not_allowed', 'use POST for /v1/chat/completions');
+  const client = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) client.abort(new Error('caller disconnected'));
+  });
+  let decision: Decision | undefined;
+  try {
+    decision = await handleChat(req, res, { maxBodyBytes: opts.maxBodyBytes, current: () => opts.store.current, ...(opts.random && { random: opts.random }) }, client.signal);
+  } catch (e) {
+    decision = (e as { decision?: Decision }).decision;
+    throw e;
+  } finally {
+    if (decision) {
+      opts.metrics.observe(decision);
+      opts.onDecision?.(decision);
+    }
+  }
+}
+
+function requireMethod<T>(req: IncomingMessage, method: string, then: () => T): T {
+  if (req.method !== method) throw new TurnoutError('method_not_allowed', `use ${method} for ${req.url}`);
+  return then();
+}
+
+function models(res: ServerResponse, opts: SidecarServerOptions): void {
+  const runtime = opts.store.current;
+  if (!runtime) throw new TurnoutError('not_ready', 'no routing policy is loaded yet', { retryAfter: 1 });
+  const data = runtime.modelNames.map((id) => ({ id, object: 'model', created: 0, owned_by: 'turnout' }));
+  sendJson(res, 200, { object: 'list', data });
+}
+
+function ready(res: ServerResponse, opts: SidecarServerOptions): void {
+  const runtime = opts.store.current;
+  if (!runtime) {
+    sendJson(res, 503, { status: 'not ready', reason: 'no routing policy snapshot loaded yet' });
+    return;
+  }
+  sendJson(res, 200, { status: 'ready', snapshot: runtime.version });
+}

@@ -1,0 +1,45 @@
+// The seam between routing and a provider's wire format. Core code never branches on a provider's
+// name: it asks the registry for an adapter (how to phrase the request) and a transport (how to send it).
+import type { Readable } from 'node:stream';
+import type { SnapshotModel, SnapshotProvider } from '../../api/index.ts';
+
+export type WireDialect = 'openai' | 'anthropic' | 'gemini';
+
+export interface ChatCall {
+  /** The caller's parsed body in OpenAI Chat Completions form. */
+  body: Record<string, unknown>;
+  /** The caller's original bytes, forwarded untouched when no field needs to change. */
+  raw: Buffer;
+  stream: boolean;
+}
+
+export interface AdapterContext {
+  provider: SnapshotProvider;
+  model: SnapshotModel;
+  apiKey: string | undefined;
+}
+
+export interface PreparedRequest {
+  method: 'POST' | 'GET';
+  /** Path and query, relative to the transport's origin. */
+  path: string;
+  headers: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export interface ProviderAdapter {
+  readonly wireDialect: WireDialect;
+  chat(call: ChatCall, ctx: AdapterContext): PreparedRequest;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Readable;
+}
+
+export interface Transport {
+  send(request: PreparedRequest, signal: AbortSignal): Promise<UpstreamResponse>;
+  /** Waits for requests in flight, then releases connections. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,65 @@
+// What routing needs to know about a request, read once from the parsed body. Token counts are an
+// estimate (≈4 characters per token): good enough to pick a route by size, never used for billing.
+import type { Capability } from '../../api/index.ts';
+import { TurnoutError } from '../errors.ts';
+import { parseTags } from './tags.ts';
+
+export interface RequestFeatures {
+  model: string;
+  stream: boolean;
+  promptTokens: number;
+  requires: Capability[];
+  tags: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[] };
+
+/** Checks the few fields routing relies on; everything else is the upstream's to judge. */
+export function asChatBody(value: unknown): ChatBody {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TurnoutError('invalid_request', 'the request body must be a JSON object');
+  }
+  const body = value as Record<string, unknown>;
+  if (typeof body.model !== 'string' || body.model.length === 0) {
+    throw new TurnoutError('invalid_request', 'model is required and must be a non-empty string', { param: 'model' });
+  }
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    throw new TurnoutError('invalid_request', 'messages is required and must be a non-empty array', { param: 'messages' });
+  }
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw new TurnoutError('invalid_request', 'stream must be true or false', { param: 'stream' });
+  }
+  return body as ChatBody;
+}
+
+export function chatFeatures(body: ChatBody, headers: RequestFeatures['headers']): RequestFeatures {
+  const requires: Capability[] = ['chat'];
+  const stream = body.stream === true;
+  if (stream) requires.push('streaming');
+  if (Array.isArray(body.tools) && body.tools.length > 0) requires.push('tools');
+  const format = (body.response_format as { type?: unknown } | undefined)?.type;
+  if (format === 'json_object' || format === 'json_schema') requires.push('json');
+  let chars = 0;
+  let vision = false;
+  for (const message of body.messages) {
+    const content = (message as { content?: unknown } | null)?.content;
+    if (typeof content === 'string') chars += content.length;
+    else if (Array.isArray(content)) {
+      for (const part of content as { type?: unknown; text?: unknown }[]) {
+        if (typeof part?.text === 'string') chars += part.text.length;
+        if (part?.type === 'image_url' || part?.type === 'input_image') vision = true;
+      }
+    }
+  }
+  if (vision) requires.push('vision');
+  const tagHeader = headers['x-turnout-tags'];
+  return {
+    model: body.model,
+    stream,
+    promptTokens: Math.ceil(chars / 4),
+    requires,
+    tags: parseTags(Array.isArray(tagHeader) ? tagHeader.join(',') : tagHeader),
+    headers,
+  };
+}

@@ -1,0 +1,19 @@
+import type { RequestFeatures } from './features.ts';
+import type { RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
+
+/** First route (in policy precedence, then declaration order) whose match accepts the request. */
+export function matchRoute(snapshot: RuntimeSnapshot, f: RequestFeatures): RuntimeRoute | undefined {
+  for (const r of snapshot.routes) if (routeAccepts(r, f)) return r;
+  return snapshot.defaultRoute;
+}
+
+export function routeAccepts(r: RuntimeRoute, f: RequestFeatures): boolean {
+  const m = r.route.match;
+  if (!r.matchModel(f.model)) return false;
+  for (const [name, value] of r.headerEntries) if (f.headers[name] !== value) return false;
+  for (const [key, value] of r.tagEntries) if (f.tags[key] !== value) return false;
+  if (m.promptTokensMax !== undefined && f.promptTokens > m.promptTokensMax) return false;
+  if (m.promptTokensMin !== undefined && f.promptTokens < m.promptTokensMin) return false;
+  for (const c of m.requires) if (!f.requires.includes(c)) return false;
+  return true;
+}

@@ -1,0 +1,59 @@
+import type { ServerResponse } from 'node:http';
+import type { FailureClass, SnapshotTarget } from '../../api/index.ts';
+import type { Usage } from '../accounting/usage.ts';
+import type { ChatBody, RequestFeatures } from '../routing/features.ts';
+import type { RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
+
+/** Everything one caller request carries through routing and its attempts. */
+export interface Call {
+  runtime: RuntimeSnapshot;
+  route: RuntimeRoute;
+  body: ChatBody;
+  raw: Buffer;
+  features: RequestFeatures;
+  res: ServerResponse;
+  /** Aborts when the caller goes away. */
+  clientSignal: AbortSignal;
+  startedAt: number;
+  attempts: AttemptRecord[];
+  skipped: SkipRecord[];
+}
+
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  /** `ok`, a failure class, `refused` (returned to the caller as is) or `aborted` (caller left). */
+  outcome: 'ok' | FailureClass | 'refused' | 'aborted';
+  status?: number;
+  ms: number;
+  message?: string;
+}
+
+export interface SkipRecord {
+  provider: string;
+  model: string;
+  reason: string;
+}
+
+export interface Decision {
+  time: string;
+  snapshot: string;
+  policy: string;
+  route: string;
+  strategy: string;
+  requestedModel: string;
+  stream: boolean;
+  status: number;
+  provider?: string;
+  model?: string;
+  simulated?: boolean;
+  attempts: AttemptRecord[];
+  skipped: SkipRecord[];
+  latencyMs: number;
+  usage?: Usage;
+  costUSD?: number;
+  errorCode?: string;
+}
+
+export type TargetKey = `${string}/${string}`;
+export const targetKey = (t: SnapshotTarget): TargetKey => `${t.provider}/${t.model}`;
