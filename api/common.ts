@@ -21,14 +21,19 @@ export const dnsLabel = (what: string) =>
 export const duration = (what: string) =>
   z
     .string()
-    .regex(
-      new RegExp(DURATION_PATTERN),
-      `${what} must be a duration with a unit, like 500ms, 2s, 5m or 1h`,
-    );
+    .regex(new RegExp(DURATION_PATTERN), `${what} must be a duration with a unit, like 500ms, 2s, 5m or 1h`);
 
 export const stringMap = () => z.record(z.string(), z.string());
 
-export const CAPABILITIES = ['chat', 'streaming', 'tools', 'json', 'vision', 'embeddings', 'responses'] as const;
+export const CAPABILITIES = [
+  'chat',
+  'streaming',
+  'tools',
+  'json',
+  'vision',
+  'embeddings',
+  'responses',
+] as const;
 export const capability = z.enum(CAPABILITIES, {
   error: () => `capability must be one of ${CAPABILITIES.join(', ')}`,
 });

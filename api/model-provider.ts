@@ -1,7 +1,22 @@
 import { z } from 'zod';
-import { API_GROUP_VERSION, capability, condition, dnsLabel, duration, objectMeta, stringMap } from './common.ts';
+import {
+  API_GROUP_VERSION,
+  capability,
+  condition,
+  dnsLabel,
+  duration,
+  objectMeta,
+  stringMap,
+} from './common.ts';
 
-export const PROVIDER_TYPES = ['openai', 'azure-openai', 'anthropic', 'gemini', 'openai-compatible', 'mock'] as const;
+export const PROVIDER_TYPES = [
+  'openai',
+  'azure-openai',
+  'anthropic',
+  'gemini',
+  'openai-compatible',
+  'mock',
+] as const;
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 
 /** Hosts that may be reached over plain http: the pod itself and in-cluster services. */
@@ -9,7 +24,7 @@ export const PLAINTEXT_HOST_PATTERN =
   '^(localhost|127(\\.[0-9]{1,3}){3}|\\[::1\\]|[a-z0-9.-]+\\.(svc|svc\\.cluster\\.local|cluster\\.local))$';
 
 /** USD per 1M tokens, as providers publish them. */
-export const pricing = z.object({
+export const pricing = z.strictObject({
   input: z.number().min(0, 'pricing.input is USD per 1M input tokens and cannot be negative'),
   output: z.number().min(0, 'pricing.output is USD per 1M output tokens and cannot be negative'),
   cachedInput: z.number().min(0).optional().describe('USD per 1M cache-read input tokens'),
@@ -22,9 +37,12 @@ export const pricing = z.object({
 });
 export type Pricing = z.infer<typeof pricing>;
 
-export const providerModel = z.object({
-  name: z.string().min(1, 'models[].name is the provider\'s own model id and must not be empty'),
-  deployment: z.string().optional().describe('azure-openai: the deployment serving this model (default: name)'),
+export const providerModel = z.strictObject({
+  name: z.string().min(1, "models[].name is the provider's own model id and must not be empty"),
+  deployment: z
+    .string()
+    .optional()
+    .describe('azure-openai: the deployment serving this model (default: name)'),
   pricing: pricing.optional(),
   contextWindow: z.number().int().positive().optional(),
   maxOutputTokens: z.number().int().positive().optional(),
@@ -32,14 +50,16 @@ export const providerModel = z.object({
 });
 export type ProviderModel = z.infer<typeof providerModel>;
 
-export const secretKeyRef = z.object({
+export const secretKeyRef = z.strictObject({
   name: dnsLabel('secretRef.name'),
   key: z.string().min(1, 'secretRef.key names the entry of the Secret holding the API key'),
 });
 
 const MOCK_FAULT_KINDS = ['status', 'reset', 'stall', 'slow-first-token', 'cut-stream'] as const;
-export const mockFault = z.object({
-  kind: z.enum(MOCK_FAULT_KINDS, { error: () => `mock fault kind must be one of ${MOCK_FAULT_KINDS.join(', ')}` }),
+export const mockFault = z.strictObject({
+  kind: z.enum(MOCK_FAULT_KINDS, {
+    error: () => `mock fault kind must be one of ${MOCK_FAULT_KINDS.join(', ')}`,
+  }),
   probability: z.number().min(0).max(1).default(1).describe('chance per request, 0..1'),
   status: z.number().int().min(400).max(599).optional().describe('kind=status: the HTTP status to answer'),
   retryAfter: z.string().optional().describe('kind=status: Retry-After header value'),
@@ -48,10 +68,12 @@ export const mockFault = z.object({
 export type MockFault = z.infer<typeof mockFault>;
 
 /** Knobs of the built-in simulated provider (type: mock). It never touches the network. */
-export const mockSettings = z.object({
+export const mockSettings = z.strictObject({
   latency: duration('mock.latency').optional().describe('time before the first byte (default 0s)'),
   chunks: z.number().int().min(1).max(1000).optional().describe('stream chunks per answer (default 8)'),
-  chunkInterval: duration('mock.chunkInterval').optional().describe('pause between stream chunks (default 0s)'),
+  chunkInterval: duration('mock.chunkInterval')
+    .optional()
+    .describe('pause between stream chunks (default 0s)'),
   faults: z.array(mockFault).max(16).optional(),
 });
 export type MockSettings = z.infer<typeof mockSettings>;
@@ -59,9 +81,17 @@ export type MockSettings = z.infer<typeof mockSettings>;
 export const modelProviderSpec = z
   .object({
     type: z.enum(PROVIDER_TYPES, { error: () => `type must be one of ${PROVIDER_TYPES.join(', ')}` }),
-    endpoint: z.url({ error: 'endpoint must be an absolute URL such as https://api.openai.com/v1' }).max(2048, 'endpoint must be at most 2048 characters').optional(),
-    auth: z.object({ secretRef: secretKeyRef }).optional(),
-    models: z.array(providerModel).min(1, 'list at least one model this provider serves').max(256),
+    endpoint: z
+      .url({ error: 'endpoint must be an absolute URL such as https://api.openai.com/v1' })
+      .max(2048, 'endpoint must be at most 2048 characters')
+      .optional(),
+    auth: z.strictObject({ secretRef: secretKeyRef }).optional(),
+    models: z
+      .array(providerModel, {
+        error: 'models must list the models this provider serves, e.g. [{ name: gpt-4o-mini }]',
+      })
+      .min(1, 'list at least one model this provider serves')
+      .max(256),
     tags: stringMap().optional(),
     limits: z
       .object({
@@ -88,22 +118,36 @@ export const modelProviderSpec = z
       .object({ apiVersion: z.string().min(1) })
       .optional()
       .describe('azure-openai only: the api-version query parameter'),
-    mock: mockSettings.optional().describe('type=mock only: the SIMULATED provider\'s behaviour'),
+    mock: mockSettings.optional().describe("type=mock only: the SIMULATED provider's behaviour"),
   })
   .superRefine((spec, ctx) => {
     if (spec.type === 'mock') {
-      if (spec.endpoint) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: 'a mock provider is simulated in-process: remove endpoint' });
+      if (spec.endpoint)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpoint'],
+          message: 'a mock provider is simulated in-process: remove endpoint',
+        });
       return;
     }
     if (!spec.endpoint) {
-      ctx.addIssue({ code: 'custom', path: ['endpoint'], message: `endpoint is required for type ${spec.type}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['endpoint'],
+        message: `endpoint is required for type ${spec.type}`,
+      });
     } else {
       const problem = endpointProblem(spec.endpoint);
       if (problem) ctx.addIssue({ code: 'custom', path: ['endpoint'], message: problem });
     }
-    if (spec.mock) ctx.addIssue({ code: 'custom', path: ['mock'], message: 'mock settings apply only to type: mock' });
+    if (spec.mock)
+      ctx.addIssue({ code: 'custom', path: ['mock'], message: 'mock settings apply only to type: mock' });
     if (spec.type === 'azure-openai' && !spec.azure) {
-      ctx.addIssue({ code: 'custom', path: ['azure'], message: 'azure-openai needs azure.apiVersion, e.g. 2024-10-21' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['azure'],
+        message: 'azure-openai needs azure.apiVersion, e.g. 2024-10-21',
+      });
     }
   });
 export type ModelProviderSpec = z.infer<typeof modelProviderSpec>;
@@ -123,12 +167,12 @@ export function endpointProblem(endpoint: string): string | undefined {
   return 'endpoint must use https (plain http only for localhost, 127.0.0.0/8, [::1] or in-cluster *.svc hosts)';
 }
 
-export const modelProviderStatus = z.object({
+export const modelProviderStatus = z.strictObject({
   observedGeneration: z.number().int().optional(),
   conditions: z.array(condition).optional(),
 });
 
-export const modelProvider = z.object({
+export const modelProvider = z.strictObject({
   apiVersion: z.literal(API_GROUP_VERSION, { error: () => `apiVersion must be ${API_GROUP_VERSION}` }),
   kind: z.literal('ModelProvider'),
   metadata: objectMeta,

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { API_GROUP_VERSION, capability, condition, dnsLabel, duration, objectMeta, stringMap } from './common.ts';
+import {
+  API_GROUP_VERSION,
+  capability,
+  condition,
+  dnsLabel,
+  duration,
+  objectMeta,
+  stringMap,
+} from './common.ts';
 
 export const STRATEGIES = ['priority', 'weighted', 'least-cost', 'least-latency', 'cascade'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
@@ -12,14 +20,20 @@ export const BUDGET_WINDOWS = ['hour', 'day', 'month'] as const;
 export const SCOPE_PATTERN = '^(policy|header:[A-Za-z0-9-]+)$';
 export const BUDGET_ACTION_PATTERN = '^(reject|route:[a-z0-9]([-a-z0-9]*[a-z0-9])?)$';
 
-export const target = z.object({
+export const target = z.strictObject({
   provider: dnsLabel('provider'),
-  model: z.string().min(1, 'model names one of the provider\'s models'),
-  weight: z.number().int().min(0).max(10000).optional().describe('weighted strategy: relative share (default 1)'),
+  model: z.string().min(1, "model names one of the provider's models"),
+  weight: z
+    .number()
+    .int()
+    .min(0, 'weight must be 0 or more (a relative share; 0 takes the target out of rotation)')
+    .max(10000, 'weight must be at most 10000')
+    .optional()
+    .describe('weighted strategy: relative share (default 1)'),
 });
 export type Target = z.infer<typeof target>;
 
-export const routeMatch = z.object({
+export const routeMatch = z.strictObject({
   model: z.array(z.string().min(1)).max(64).optional().describe('requested model names; * and ? globs'),
   headers: stringMap().optional().describe('exact header values (names are case-insensitive)'),
   promptTokens: z
@@ -30,27 +44,45 @@ export const routeMatch = z.object({
   tags: stringMap().optional().describe('values from the x-turnout-tags request header'),
 });
 
-export const route = z.object({
+export const route = z.strictObject({
   name: dnsLabel('routes[].name'),
   match: routeMatch.optional(),
-  strategy: z.enum(STRATEGIES, { error: () => `strategy must be one of ${STRATEGIES.join(', ')}` }).optional(),
+  strategy: z
+    .enum(STRATEGIES, { error: () => `strategy must be one of ${STRATEGIES.join(', ')}` })
+    .optional(),
   targets: z.array(target).min(1, 'a route needs at least one target').max(64),
   fallbacks: z.array(target).max(64).optional(),
   retry: z
     .object({
-      attempts: z.number().int().min(0).max(10).optional().describe('extra rounds over the candidates (default 0)'),
-      backoff: z.object({ base: duration('retry.backoff.base').optional(), max: duration('retry.backoff.max').optional() }).optional(),
+      attempts: z
+        .number()
+        .int()
+        .min(0)
+        .max(10)
+        .optional()
+        .describe('extra rounds over the candidates (default 0)'),
+      backoff: z
+        .strictObject({
+          base: duration('retry.backoff.base').optional(),
+          max: duration('retry.backoff.max').optional(),
+        })
+        .optional(),
       on: z.array(z.enum(FAILURE_CLASSES)).max(8).optional(),
     })
     .optional(),
   timeouts: z
-    .object({ firstToken: duration('timeouts.firstToken').optional(), total: duration('timeouts.total').optional() })
+    .object({
+      firstToken: duration('timeouts.firstToken').optional(),
+      total: duration('timeouts.total').optional(),
+    })
     .optional(),
-  constraints: z.object({ providerTags: stringMap().optional() }).optional(),
-  affinity: z.object({ header: z.string().min(1), ttl: duration('affinity.ttl').optional() }).optional(),
+  constraints: z.strictObject({ providerTags: stringMap().optional() }).optional(),
+  affinity: z
+    .strictObject({ header: z.string().min(1), ttl: duration('affinity.ttl').optional() })
+    .optional(),
   cascade: z
     .object({
-      accept: z.object({
+      accept: z.strictObject({
         jsonSchema: z.record(z.string(), z.unknown()).optional(),
         minOutputTokens: z.number().int().min(0).optional(),
         finishReasons: z.array(z.string()).max(8).optional(),
@@ -61,12 +93,19 @@ export const route = z.object({
     .object({ ttl: duration('cache.ttl'), maxEntries: z.number().int().min(1).max(1_000_000).optional() })
     .optional(),
   shadow: z
-    .object({ provider: dnsLabel('shadow.provider'), model: z.string().min(1), percent: z.number().min(0).max(100) })
+    .object({
+      provider: dnsLabel('shadow.provider'),
+      model: z.string().min(1),
+      percent: z
+        .number()
+        .min(0, 'shadow.percent must be between 0 and 100')
+        .max(100, 'shadow.percent must be between 0 and 100'),
+    })
     .optional(),
 });
 export type Route = z.infer<typeof route>;
 
-export const budget = z.object({
+export const budget = z.strictObject({
   name: dnsLabel('budgets[].name'),
   limitUSD: z.number().positive('limitUSD must be a positive amount of US dollars'),
   window: z.enum(BUDGET_WINDOWS, { error: () => `window must be one of ${BUDGET_WINDOWS.join(', ')}` }),
@@ -84,7 +123,10 @@ export type Budget = z.infer<typeof budget>;
 
 export const rateLimit = z
   .object({
-    scope: z.string().regex(new RegExp(SCOPE_PATTERN), 'scope must be "policy" or "header:<header-name>"').optional(),
+    scope: z
+      .string()
+      .regex(new RegExp(SCOPE_PATTERN), 'scope must be "policy" or "header:<header-name>"')
+      .optional(),
     requestsPerMinute: z.number().int().positive().optional(),
     tokensPerMinute: z.number().int().positive().optional(),
   })
@@ -93,8 +135,8 @@ export const rateLimit = z
   });
 export type RateLimit = z.infer<typeof rateLimit>;
 
-export const routingPolicySpec = z.object({
-  workloadSelector: z.object({ matchLabels: stringMap().optional() }).optional(),
+export const routingPolicySpec = z.strictObject({
+  workloadSelector: z.strictObject({ matchLabels: stringMap().optional() }).optional(),
   routes: z.array(route).min(1, 'a policy needs at least one route').max(128),
   defaultRoute: dnsLabel('defaultRoute').optional(),
   budgets: z.array(budget).max(32).optional(),
@@ -102,7 +144,7 @@ export const routingPolicySpec = z.object({
 });
 export type RoutingPolicySpec = z.infer<typeof routingPolicySpec>;
 
-export const routingPolicyStatus = z.object({
+export const routingPolicyStatus = z.strictObject({
   observedGeneration: z.number().int().optional(),
   conditions: z.array(condition).optional(),
   snapshotVersion: z.string().optional(),
@@ -115,11 +157,18 @@ export const routingPolicyStatus = z.object({
     })
     .optional(),
   spend: z
-    .array(z.object({ budget: z.string(), scopeKey: z.string().optional(), windowStart: z.string(), usedUSD: z.string() }))
+    .array(
+      z.strictObject({
+        budget: z.string(),
+        scopeKey: z.string().optional(),
+        windowStart: z.string(),
+        usedUSD: z.string(),
+      }),
+    )
     .optional(),
 });
 
-export const routingPolicy = z.object({
+export const routingPolicy = z.strictObject({
   apiVersion: z.literal(API_GROUP_VERSION, { error: () => `apiVersion must be ${API_GROUP_VERSION}` }),
   kind: z.literal('RoutingPolicy'),
   metadata: objectMeta,

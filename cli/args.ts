@@ -23,7 +23,8 @@ export function parseLabels(text: string): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const pair of text.split(',').filter(Boolean)) {
     const [k, v, ...rest] = pair.split('=');
-    if (!k || v === undefined || rest.length > 0) throw new UsageError(`labels must look like app=web,tier=gold (got "${text}")`);
+    if (!k || v === undefined || rest.length > 0)
+      throw new UsageError(`labels must look like app=web,tier=gold (got "${text}")`);
     labels[k.trim()] = v.trim();
   }
   return labels;

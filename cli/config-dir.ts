@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { Diagnostic, Snapshot } from '../api/index.ts';
-import { hasErrors, mergeManifests, parseManifests } from '../api/index.ts';
+import { hasErrors, mergeManifests, parseManifests, withSources } from '../api/index.ts';
 import { compile, snapshotFor } from '../operator/compile/index.ts';
 
 const MANIFEST = /\.(ya?ml)$/i;
@@ -31,21 +31,34 @@ export interface LoadOptions {
 export async function loadConfigDir(dir: string, opts: LoadOptions): Promise<LoadedConfig> {
   const files = await manifestFiles(dir);
   const parts = await Promise.all(
-    files.map(async (f) => parseManifests(await readFile(f, 'utf8'), relative(dir, f) || f, opts.namespace ?? 'default')),
+    files.map(async (f) =>
+      parseManifests(await readFile(f, 'utf8'), relative(dir, f) || f, opts.namespace ?? 'default'),
+    ),
   );
   const manifests = mergeManifests(parts);
   const result = compile(manifests.providers, manifests.policies, manifests.secrets);
-  const diagnostics = [...manifests.diagnostics, ...result.diagnostics];
+  const diagnostics = [...manifests.diagnostics, ...withSources(result.diagnostics, manifests.sources)];
   const namespaces = [...result.namespaces.keys()];
   const namespace = opts.namespace ?? (namespaces.length === 1 ? namespaces[0] : undefined);
   if (namespace === undefined && namespaces.length > 1) {
     diagnostics.push({
-      severity: 'error', kind: 'Config', namespace: '-', name: dir, path: '',
+      severity: 'error',
+      kind: 'Config',
+      namespace: '-',
+      name: dir,
+      path: '',
       message: `manifests span namespaces ${namespaces.join(', ')}: choose one with --namespace`,
     });
   }
   if (files.length === 0) {
-    diagnostics.push({ severity: 'error', kind: 'Config', namespace: '-', name: dir, path: '', message: 'no .yaml or .yml files found' });
+    diagnostics.push({
+      severity: 'error',
+      kind: 'Config',
+      namespace: '-',
+      name: dir,
+      path: '',
+      message: 'no .yaml or .yml files found',
+    });
   }
   const ok = !hasErrors(diagnostics) && namespace !== undefined;
   return {

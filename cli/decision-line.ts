@@ -4,9 +4,15 @@ import type { Decision } from '../sidecar/index.ts';
 export function decisionLine(d: Decision): string {
   const time = d.time.slice(11, 23);
   const path = d.attempts
-    .map((a) => `${a.provider}/${a.model} ${a.outcome === 'ok' ? `✓${a.status ?? ''}` : `✗${a.status ?? a.outcome}`}`)
+    .map(
+      (a) =>
+        `${a.provider}/${a.model} ${a.outcome === 'ok' ? `✓${a.status ?? ''}` : `✗${a.status ?? a.outcome}`}`,
+    )
     .join(' → ');
-  const skipped = d.skipped.length > 0 ? ` skipped[${d.skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ')}]` : '';
+  const skipped =
+    d.skipped.length > 0
+      ? ` skipped[${d.skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ')}]`
+      : '';
   const tokens = d.usage ? ` ${d.usage.inputTokens}+${d.usage.outputTokens}tok` : '';
   const cost = d.costUSD !== undefined ? ` $${d.costUSD.toFixed(6)}` : '';
   const sim = d.simulated ? ' [simulated]' : '';

@@ -1,12 +1,13 @@
 // `turnout dev`: local mode. The same compile and sidecar code as in a cluster, fed from a directory of
 // manifests instead of the apiserver. Edits reload live; an invalid edit keeps the last good snapshot.
 import { watch } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { formatDiagnostic } from '../api/index.ts';
 import { DEFAULT_LISTEN, startSidecar, type RunningSidecar } from '../sidecar/index.ts';
 import { unenforcedFeatures } from '../sidecar/snapshot/support.ts';
 import { parseByteSize, parseFlags, parseLabels, parseListen } from './args.ts';
-import { loadConfigDir, type LoadOptions } from './config-dir.ts';
+import { loadConfigDir, manifestFiles, type LoadOptions } from './config-dir.ts';
 import { decisionLine } from './decision-line.ts';
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../examples/local', import.meta.url));
@@ -31,17 +32,24 @@ export async function devCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, OPTIONS);
   const dir = values.config ?? BUNDLED_EXAMPLES;
   const listen = values.listen ? parseListen(values.listen) : DEFAULT_LISTEN;
-  const load: LoadOptions = { labels: values.workload ? parseLabels(values.workload) : 'all', ...(values.namespace && { namespace: values.namespace }) };
+  const load: LoadOptions = {
+    labels: values.workload ? parseLabels(values.workload) : 'all',
+    ...(values.namespace && { namespace: values.namespace }),
+  };
   const sidecar = await startSidecar({
     ...listen,
     ...(values['max-body-bytes'] && { maxBodyBytes: parseByteSize(values['max-body-bytes']) }),
     onDecision: (d) => say(values.json ? JSON.stringify(d) : decisionLine(d)),
-    onInternalError: (e) => warn(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+    onInternalError: (e) =>
+      warn(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
   });
   say(`turnout dev: serving ${sidecar.url} from ${dir}`);
-  say(`  OpenAI SDKs: OPENAI_BASE_URL=${sidecar.url}/v1  (any API key; provider keys come from the manifests)`);
+  say(
+    `  OpenAI SDKs: OPENAI_BASE_URL=${sidecar.url}/v1  (any API key; provider keys come from the manifests)`,
+  );
+  // Baseline the watcher before the first load: an edit made while loading then still counts as a change.
+  const stopWatching = await watchDir(dir, () => void reload(sidecar, dir, load));
   await reload(sidecar, dir, load);
-  const stopWatching = watchDir(dir, () => void reload(sidecar, dir, load));
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
@@ -57,14 +65,20 @@ async function reload(sidecar: RunningSidecar, dir: string, load: LoadOptions): 
   try {
     loaded = await loadConfigDir(dir, load);
   } catch (e) {
-    warn(`cannot read ${dir}: ${e instanceof Error ? e.message : String(e)}${sidecar.store.current ? '; keeping the last good snapshot' : ''}`);
+    warn(
+      `cannot read ${dir}: ${e instanceof Error ? e.message : String(e)}${sidecar.store.current ? '; keeping the last good snapshot' : ''}`,
+    );
     return;
   }
   for (const d of loaded.diagnostics) warn(formatDiagnostic(d));
   const { snapshot } = loaded;
   if (!snapshot) {
     const kept = sidecar.store.current;
-    warn(kept ? `config has errors: keeping the last good snapshot ${short(kept.version)}` : 'config has errors: nothing loaded yet, fix the errors above');
+    warn(
+      kept
+        ? `config has errors: keeping the last good snapshot ${short(kept.version)}`
+        : 'config has errors: nothing loaded yet, fix the errors above',
+    );
     return;
   }
   if (sidecar.store.current?.version === snapshot.version) return;
@@ -79,16 +93,41 @@ async function reload(sidecar: RunningSidecar, dir: string, load: LoadOptions): 
 
 const short = (version: string) => version.slice(0, 19);
 
-/** Debounced recursive watch: editors write files in several steps, one reload per burst is enough. */
-function watchDir(dir: string, onChange: () => void): () => void {
+/**
+ * Reloads after edits. fs.watch reacts fast but can miss events (recursive watching on Linux is done in
+ * userland) or fire mid-write, so a cheap fingerprint poll (path, size, mtime) backs it: no edit is lost.
+ */
+async function watchDir(dir: string, onChange: () => void): Promise<() => void> {
   let timer: NodeJS.Timeout | undefined;
-  const watcher = watch(dir, { recursive: true }, () => {
+  let last = await fingerprint(dir).catch(() => '');
+  const check = async () => {
+    const current = await fingerprint(dir).catch(() => '');
+    if (current !== last) {
+      last = current;
+      onChange();
+    }
+  };
+  const soon = () => {
     clearTimeout(timer);
-    timer = setTimeout(onChange, 150);
-  });
-  watcher.on('error', (e) => warn(`watching ${dir} failed: ${e.message}`));
+    timer = setTimeout(() => void check(), 150);
+  };
+  const watcher = watch(dir, { recursive: true }, soon);
+  watcher.on('error', (e) => warn(`watching ${dir} failed (still polling): ${e.message}`));
+  const poll = setInterval(() => void check(), 1000);
   return () => {
     clearTimeout(timer);
+    clearInterval(poll);
     watcher.close();
   };
+}
+
+async function fingerprint(dir: string): Promise<string> {
+  const files = await manifestFiles(dir);
+  const stats = await Promise.all(
+    files.map(async (f) => {
+      const s = await stat(f);
+      return `${f}:${s.size}:${s.mtimeMs}`;
+    }),
+  );
+  return stats.join('|');
 }

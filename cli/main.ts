@@ -7,7 +7,9 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
 };
 
 function usage(): string {
-  return `usage: turnout <command> [flags]\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.usage.split('\n').join('\n  ')}`).join('\n\n')}\n`;
+  return `usage: turnout <command> [flags]\n\ncommands:\n${Object.values(COMMANDS)
+    .map((c) => `  ${c.usage.split('\n').join('\n  ')}`)
+    .join('\n\n')}\n`;
 }
 
 export async function main(argv: string[]): Promise<number> {

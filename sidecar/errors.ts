@@ -20,7 +20,8 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** OpenAI's error `type` values; Anthropic's are derived from the status at render time. */
-export type ErrorType = 'invalid_request_error' | 'not_found_error' | 'rate_limit_error' | 'api_error' | 'service_unavailable';
+export type ErrorType =
+  'invalid_request_error' | 'not_found_error' | 'rate_limit_error' | 'api_error' | 'service_unavailable';
 
 export interface TurnoutErrorOptions {
   cause?: unknown;
@@ -59,5 +60,7 @@ export class TurnoutError extends Error {
 /** Anything thrown that is not a TurnoutError becomes an internal error whose message reveals nothing. */
 export function asTurnoutError(e: unknown): TurnoutError {
   if (e instanceof TurnoutError) return e;
-  return new TurnoutError('internal_error', 'internal error in the Turnout sidecar; see its log', { cause: e });
+  return new TurnoutError('internal_error', 'internal error in the Turnout sidecar; see its log', {
+    cause: e,
+  });
 }

@@ -30,8 +30,14 @@ export class SidecarMetrics {
   }
 
   observe(d: Decision): void {
-    this.#requests.inc({ route: d.route, provider: d.provider ?? '', model: d.model ?? '', status: String(d.status) });
-    for (const a of d.attempts) this.#attempts.inc({ provider: a.provider, model: a.model, outcome: a.outcome });
+    this.#requests.inc({
+      route: d.route,
+      provider: d.provider ?? '',
+      model: d.model ?? '',
+      status: String(d.status),
+    });
+    for (const a of d.attempts)
+      this.#attempts.inc({ provider: a.provider, model: a.model, outcome: a.outcome });
     this.#duration.observe({ route: d.route }, d.latencyMs / 1000);
   }
 

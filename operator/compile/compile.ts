@@ -37,7 +37,8 @@ export interface CompileResult {
 }
 
 const nsOf = (o: { metadata: { namespace?: string | undefined } }) => o.metadata.namespace ?? 'default';
-const keyOf = (o: { metadata: { name: string; namespace?: string | undefined } }) => `${nsOf(o)}/${o.metadata.name}`;
+const keyOf = (o: { metadata: { name: string; namespace?: string | undefined } }) =>
+  `${nsOf(o)}/${o.metadata.name}`;
 
 export function compile(
   providers: readonly ModelProvider[],
@@ -55,7 +56,9 @@ export function compile(
     const refused = new Set<string>();
     for (const mp of sortByName(providers.filter((p) => nsOf(p) === namespace))) {
       if (ready.has(mp.metadata.name) || refused.has(mp.metadata.name)) {
-        diagnostics.forObject('ModelProvider', namespace, mp.metadata.name).error('metadata.name', 'defined twice');
+        diagnostics
+          .forObject('ModelProvider', namespace, mp.metadata.name)
+          .error('metadata.name', 'defined twice');
         continue;
       }
       const compiled = compileProvider(mp, secretIndex, diagnostics);
@@ -69,7 +72,9 @@ export function compile(
     const seenPolicies = new Set<string>();
     for (const rp of sortByName(policies.filter((p) => nsOf(p) === namespace))) {
       if (seenPolicies.has(rp.metadata.name)) {
-        diagnostics.forObject('RoutingPolicy', namespace, rp.metadata.name).error('metadata.name', 'defined twice');
+        diagnostics
+          .forObject('RoutingPolicy', namespace, rp.metadata.name)
+          .error('metadata.name', 'defined twice');
         continue;
       }
       seenPolicies.add(rp.metadata.name);
@@ -95,7 +100,10 @@ export function byPrecedence(a: SnapshotPolicy, b: SnapshotPolicy): number {
   return specificity !== 0 ? specificity : compareText(a.name, b.name);
 }
 
-export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>>): boolean {
+export function selects(
+  selector: Readonly<Record<string, string>>,
+  labels: Readonly<Record<string, string>>,
+): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
@@ -122,7 +130,8 @@ export function snapshotFor(
     const c = compiled?.providers.get(name);
     if (!c) continue;
     providers.push(c.provider);
-    if (c.provider.credential !== undefined && c.apiKey !== undefined) credentials[c.provider.credential] = c.apiKey;
+    if (c.provider.credential !== undefined && c.apiKey !== undefined)
+      credentials[c.provider.credential] = c.apiKey;
   }
   return withVersion({ schema: SNAPSHOT_SCHEMA, namespace, policies, providers, credentials });
 }
@@ -130,8 +139,9 @@ export function snapshotFor(
 function workloadSnapshots(namespaces: ReadonlyMap<string, CompiledNamespace>): WorkloadSnapshot[] {
   const out: WorkloadSnapshot[] = [];
   for (const ns of namespaces.values()) {
-    const selectors = new Map<string, Record<string, string>>([['{}', {}]]);
-    for (const p of ns.policies) selectors.set(JSON.stringify(Object.entries(p.selector).sort()), p.selector);
+    const key = (selector: Record<string, string>) => JSON.stringify(Object.entries(selector).sort());
+    const selectors = new Map<string, Record<string, string>>([[key({}), {}]]);
+    for (const p of ns.policies) selectors.set(key(p.selector), p.selector);
     for (const selector of selectors.values()) {
       out.push({ namespace: ns.namespace, selector, snapshot: snapshotFor(ns, ns.namespace, selector) });
     }

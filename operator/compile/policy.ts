@@ -17,15 +17,32 @@ export interface ProviderIndex {
   refused: ReadonlySet<string>;
 }
 
-export function compilePolicy(rp: RoutingPolicy, providers: ProviderIndex, diagnostics: Diagnostics): SnapshotPolicy | undefined {
+export function compilePolicy(
+  rp: RoutingPolicy,
+  providers: ProviderIndex,
+  diagnostics: Diagnostics,
+): SnapshotPolicy | undefined {
   const namespace = rp.metadata.namespace ?? 'default';
   const d = diagnostics.forObject('RoutingPolicy', namespace, rp.metadata.name);
   const spec = rp.spec;
-  checkUniqueNames(spec.routes.map((r) => r.name), 'spec.routes', 'route', d);
-  checkUniqueNames((spec.budgets ?? []).map((b) => b.name), 'spec.budgets', 'budget', d);
+  checkUniqueNames(
+    spec.routes.map((r) => r.name),
+    'spec.routes',
+    'route',
+    d,
+  );
+  checkUniqueNames(
+    (spec.budgets ?? []).map((b) => b.name),
+    'spec.budgets',
+    'budget',
+    d,
+  );
   const routeNames = new Set(spec.routes.map((r) => r.name));
   if (spec.defaultRoute !== undefined && !routeNames.has(spec.defaultRoute)) {
-    d.error('spec.defaultRoute', `defaultRoute "${spec.defaultRoute}" is not one of the routes: ${[...routeNames].join(', ')}`);
+    d.error(
+      'spec.defaultRoute',
+      `defaultRoute "${spec.defaultRoute}" is not one of the routes: ${[...routeNames].join(', ')}`,
+    );
   }
   const routes = spec.routes.map((r, i) => compileRoute(r, `spec.routes[${i}]`, providers, d));
   checkUnreachable(spec.routes, d);
@@ -53,7 +70,12 @@ export function compilePolicy(rp: RoutingPolicy, providers: ProviderIndex, diagn
 const normaliseScope = (scope: string | undefined): string =>
   scope === undefined || scope === 'policy' ? 'policy' : scope.toLowerCase();
 
-function compileRoute(r: Route, path: string, providers: ProviderIndex, d: ObjectReporter): SnapshotRoute | undefined {
+function compileRoute(
+  r: Route,
+  path: string,
+  providers: ProviderIndex,
+  d: ObjectReporter,
+): SnapshotRoute | undefined {
   const strategy = r.strategy ?? 'priority';
   const requires = r.match?.requires ?? [];
   const providerTags = r.constraints?.providerTags ?? {};
@@ -72,7 +94,10 @@ function compileRoute(r: Route, path: string, providers: ProviderIndex, d: Objec
   const firstTokenMs = optionalMs(r.timeouts?.firstToken);
   const totalMs = optionalMs(r.timeouts?.total);
   if (firstTokenMs !== undefined && totalMs !== undefined && firstTokenMs > totalMs) {
-    d.error(`${path}.timeouts.firstToken`, 'firstToken is longer than total: no answer could ever arrive in time');
+    d.error(
+      `${path}.timeouts.firstToken`,
+      'firstToken is longer than total: no answer could ever arrive in time',
+    );
   }
   return {
     name: r.name,
@@ -99,11 +124,17 @@ function compileRoute(r: Route, path: string, providers: ProviderIndex, d: Objec
     },
     providerTags,
     ...(r.affinity && {
-      affinity: { header: r.affinity.header.toLowerCase(), ttlMs: ms(r.affinity.ttl, ROUTE_DEFAULTS.affinityTtlMs) },
+      affinity: {
+        header: r.affinity.header.toLowerCase(),
+        ttlMs: ms(r.affinity.ttl, ROUTE_DEFAULTS.affinityTtlMs),
+      },
     }),
     ...(r.cascade && { cascade: r.cascade.accept }),
     ...(r.cache && {
-      cache: { ttlMs: parseDuration(r.cache.ttl), maxEntries: r.cache.maxEntries ?? ROUTE_DEFAULTS.cacheMaxEntries },
+      cache: {
+        ttlMs: parseDuration(r.cache.ttl),
+        maxEntries: r.cache.maxEntries ?? ROUTE_DEFAULTS.cacheMaxEntries,
+      },
     }),
     ...(r.shadow && { shadow: r.shadow }),
   };
@@ -138,18 +169,30 @@ function checkTargets(
     }
     const model = provider.models.find((m) => m.name === t.model);
     if (!model) {
-      d.error(`${at}.model`, `ModelProvider "${t.provider}" has no model "${t.model}" (has: ${provider.models.map((m) => m.name).join(', ')})`);
+      d.error(
+        `${at}.model`,
+        `ModelProvider "${t.provider}" has no model "${t.model}" (has: ${provider.models.map((m) => m.name).join(', ')})`,
+      );
       return;
     }
     const missing = requires.filter((c) => !model.capabilities.includes(c));
     if (missing.length > 0) {
-      d.error(at, `${key} lacks ${missing.join(', ')}, which this route requires (it has: ${model.capabilities.join(', ')})`);
+      d.error(
+        at,
+        `${key} lacks ${missing.join(', ')}, which this route requires (it has: ${model.capabilities.join(', ')})`,
+      );
     }
   });
   return [...targets];
 }
 
-function checkStrategy(r: Route, strategy: string, path: string, providers: ProviderIndex, d: ObjectReporter): void {
+function checkStrategy(
+  r: Route,
+  strategy: string,
+  path: string,
+  providers: ProviderIndex,
+  d: ObjectReporter,
+): void {
   const hasWeights = r.targets.some((t) => t.weight !== undefined);
   if (strategy === 'weighted' && hasWeights && r.targets.every((t) => (t.weight ?? 1) === 0)) {
     d.error(`${path}.targets`, 'weighted strategy needs at least one target with weight > 0');
@@ -160,12 +203,16 @@ function checkStrategy(r: Route, strategy: string, path: string, providers: Prov
   if (strategy === 'cascade' && !r.cascade) {
     d.error(`${path}.cascade`, 'strategy cascade needs cascade.accept: how to tell an acceptable answer');
   }
-  if (strategy !== 'cascade' && r.cascade) d.warning(`${path}.cascade`, `ignored: strategy is ${strategy}, not cascade`);
+  if (strategy !== 'cascade' && r.cascade)
+    d.warning(`${path}.cascade`, `ignored: strategy is ${strategy}, not cascade`);
   if (strategy === 'least-cost' || strategy === 'cascade') {
     r.targets.forEach((t, i) => {
       const model = providers.ready.get(t.provider)?.models.find((m) => m.name === t.model);
       if (model && !model.pricing) {
-        d.error(`${path}.targets[${i}]`, `${strategy} ranks by price, but ${t.provider}/${t.model} has no pricing`);
+        d.error(
+          `${path}.targets[${i}]`,
+          `${strategy} ranks by price, but ${t.provider}/${t.model} has no pricing`,
+        );
       }
     });
   }
@@ -185,7 +232,10 @@ function checkConstraints(
   };
   const bad = targets.filter((t) => providers.ready.has(t.provider) && !compliant(t));
   if (bad.length === targets.length && targets.length > 0) {
-    d.error(`${path}.constraints.providerTags`, 'no target satisfies these provider tags: every request would be refused');
+    d.error(
+      `${path}.constraints.providerTags`,
+      'no target satisfies these provider tags: every request would be refused',
+    );
   } else if (bad.length > 0) {
     d.warning(
       `${path}.constraints.providerTags`,
@@ -197,7 +247,10 @@ function checkConstraints(
 function checkUnreachable(routes: readonly Route[], d: ObjectReporter): void {
   const catchAll = routes.findIndex((r) => r.match === undefined || Object.keys(r.match).length === 0);
   if (catchAll >= 0 && catchAll < routes.length - 1) {
-    d.warning(`spec.routes[${catchAll}].match`, `matches every request, so routes after "${routes[catchAll]?.name}" are never used`);
+    d.warning(
+      `spec.routes[${catchAll}].match`,
+      `matches every request, so routes after "${routes[catchAll]?.name}" are never used`,
+    );
   }
 }
 
@@ -220,7 +273,11 @@ function checkBudgets(rp: RoutingPolicy, routeNames: ReadonlySet<string>, d: Obj
   (rp.spec.budgets ?? []).forEach((b, i) => {
     const key = `${b.window}/${normaliseScope(b.scope)}/${b.action ?? 'reject'}`;
     const earlier = seen.get(key);
-    if (earlier !== undefined) d.warning(`spec.budgets[${i}]`, `same window, scope and action as budgets[${earlier}]: only the smaller limit matters`);
+    if (earlier !== undefined)
+      d.warning(
+        `spec.budgets[${i}]`,
+        `same window, scope and action as budgets[${earlier}]: only the smaller limit matters`,
+      );
     seen.set(key, i);
   });
 }
@@ -230,7 +287,11 @@ function checkRateLimits(rp: RoutingPolicy, d: ObjectReporter): void {
   (rp.spec.rateLimits ?? []).forEach((l, i) => {
     const scope = normaliseScope(l.scope);
     const earlier = seen.get(scope);
-    if (earlier !== undefined) d.warning(`spec.rateLimits[${i}].scope`, `scope "${scope}" is limited twice (also rateLimits[${earlier}])`);
+    if (earlier !== undefined)
+      d.warning(
+        `spec.rateLimits[${i}].scope`,
+        `scope "${scope}" is limited twice (also rateLimits[${earlier}])`,
+      );
     seen.set(scope, i);
   });
 }

@@ -1,7 +1,7 @@
 import type { Diagnostic, ModelProvider, Secret, SnapshotProvider } from '../../api/index.ts';
 import { parseDuration, secretValue } from '../../api/index.ts';
 import { MOCK_DEFAULTS, MODEL_DEFAULT_CAPABILITIES, PROVIDER_DEFAULTS } from './defaults.ts';
-import { Diagnostics } from './diagnostics.ts';
+import type { Diagnostics } from './diagnostics.ts';
 
 /** Provider types whose public APIs always need a key; openai-compatible may be a keyless local vLLM/Ollama. */
 const KEYED_TYPES = new Set(['openai', 'azure-openai', 'anthropic', 'gemini']);
@@ -12,7 +12,8 @@ export interface CompiledProvider {
   apiKey?: string;
 }
 
-const ms = (d: string | undefined, fallback: number): number => (d === undefined ? fallback : parseDuration(d));
+const ms = (d: string | undefined, fallback: number): number =>
+  d === undefined ? fallback : parseDuration(d);
 
 export function compileProvider(
   mp: ModelProvider,
@@ -31,7 +32,10 @@ export function compileProvider(
     totalMs: ms(spec.timeouts?.total, PROVIDER_DEFAULTS.totalMs),
   };
   if (timeouts.firstTokenMs > timeouts.totalMs) {
-    d.error('spec.timeouts.firstToken', 'firstToken is longer than total: no answer could ever arrive in time');
+    d.error(
+      'spec.timeouts.firstToken',
+      'firstToken is longer than total: no answer could ever arrive in time',
+    );
   }
   if (d.errorCount() > before) return undefined;
   const provider: SnapshotProvider = {
@@ -61,17 +65,27 @@ export function compileProvider(
   return apiKey === undefined ? { provider } : { provider, apiKey };
 }
 
-function resolveKey(mp: ModelProvider, secrets: ReadonlyMap<string, Secret>, d: ReturnType<Diagnostics['forObject']>) {
+function resolveKey(
+  mp: ModelProvider,
+  secrets: ReadonlyMap<string, Secret>,
+  d: ReturnType<Diagnostics['forObject']>,
+) {
   const ref = mp.spec.auth?.secretRef;
   if (!ref) {
     if (KEYED_TYPES.has(mp.spec.type)) {
-      d.error('spec.auth.secretRef', `type ${mp.spec.type} needs an API key: set auth.secretRef to a Secret in this namespace`);
+      d.error(
+        'spec.auth.secretRef',
+        `type ${mp.spec.type} needs an API key: set auth.secretRef to a Secret in this namespace`,
+      );
     }
     return undefined;
   }
   const s = secrets.get(`${mp.metadata.namespace ?? 'default'}/${ref.name}`);
   if (!s) {
-    d.error('spec.auth.secretRef.name', `Secret "${ref.name}" not found in namespace ${mp.metadata.namespace ?? 'default'}`);
+    d.error(
+      'spec.auth.secretRef.name',
+      `Secret "${ref.name}" not found in namespace ${mp.metadata.namespace ?? 'default'}`,
+    );
     return undefined;
   }
   const value = secretValue(s, ref.key)?.trim();
@@ -87,7 +101,11 @@ function checkModels(mp: ModelProvider, d: ReturnType<Diagnostics['forObject']>)
   mp.spec.models.forEach((m, i) => {
     if (seen.has(m.name)) d.error(`spec.models[${i}].name`, `model "${m.name}" is listed twice`);
     seen.add(m.name);
-    if (m.maxOutputTokens !== undefined && m.contextWindow !== undefined && m.maxOutputTokens > m.contextWindow) {
+    if (
+      m.maxOutputTokens !== undefined &&
+      m.contextWindow !== undefined &&
+      m.maxOutputTokens > m.contextWindow
+    ) {
       d.warning(`spec.models[${i}].maxOutputTokens`, 'maxOutputTokens exceeds contextWindow');
     }
     const caps = m.capabilities ?? [];

@@ -7,6 +7,7 @@ import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
 import type { Call, Decision } from '../upstream/call.ts';
 import { dispatch } from '../upstream/dispatch.ts';
 import { readBody } from './body.ts';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
 
 export interface ChatHandlerOptions {
   maxBodyBytes: number;
@@ -24,16 +25,31 @@ export function parseJsonBody(raw: Buffer): unknown {
   } catch {
     throw new TurnoutError('invalid_json', 'the request body is not valid UTF-8');
   }
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (e) {
-    const detail = e instanceof SyntaxError ? e.message : 'nested too deeply';
-    throw new TurnoutError('invalid_json', `the request body is not valid JSON: ${detail}`);
+    throw new TurnoutError(
+      'invalid_json',
+      `the request body is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
+  if (jsonDepthExceeds(text)) {
+    throw new TurnoutError(
+      'invalid_json',
+      `the request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`,
+    );
+  }
+  return value;
 }
 
 /** Serves one Chat Completions call; returns the decision it made (also for refused requests). */
-export async function handleChat(req: IncomingMessage, res: ServerResponse, opts: ChatHandlerOptions, clientSignal: AbortSignal): Promise<Decision | undefined> {
+export async function handleChat(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: ChatHandlerOptions,
+  clientSignal: AbortSignal,
+): Promise<Decision | undefined> {
   const startedAt = Date.now();
   const type = req.headers['content-type'];
   // Lenient like OpenAI's own API (curl -d sends a form type): the body is judged as JSON whatever the
@@ -48,7 +64,18 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, opts
   const features = chatFeatures(body, req.headers);
   const route = matchRoute(runtime, features);
   if (!route) throw modelNotFound(runtime, features.model);
-  const call: Call = { runtime, route, body, raw, features, res, clientSignal, startedAt, attempts: [], skipped: [] };
+  const call: Call = {
+    runtime,
+    route,
+    body,
+    raw,
+    features,
+    res,
+    clientSignal,
+    startedAt,
+    attempts: [],
+    skipped: [],
+  };
   const base = {
     time: new Date(startedAt).toISOString(),
     snapshot: runtime.version,
@@ -75,8 +102,17 @@ export async function handleChat(req: IncomingMessage, res: ServerResponse, opts
     };
   } catch (e) {
     if (e instanceof TurnoutError) {
-      Object.assign(e.headers, { 'x-turnout-policy': route.policy.name, 'x-turnout-route': route.route.name, 'x-turnout-attempts': String(call.attempts.length) });
-      (e as TurnoutError & { decision?: Decision }).decision = { ...base, status: e.status, errorCode: e.code, latencyMs: Date.now() - startedAt };
+      Object.assign(e.headers, {
+        'x-turnout-policy': route.policy.name,
+        'x-turnout-route': route.route.name,
+        'x-turnout-attempts': String(call.attempts.length),
+      });
+      (e as TurnoutError & { decision?: Decision }).decision = {
+        ...base,
+        status: e.status,
+        errorCode: e.code,
+        latencyMs: Date.now() - startedAt,
+      };
     }
     throw e;
   }

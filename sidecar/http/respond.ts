@@ -1,12 +1,18 @@
 import type { ServerResponse } from 'node:http';
-import { TurnoutError } from '../errors.ts';
+import type { TurnoutError } from '../errors.ts';
 
 /** OpenAI error JSON: { error: { message, type, param, code } }, the shape every OpenAI SDK parses. */
 export function openAiErrorBody(err: TurnoutError): string {
-  return JSON.stringify({ error: { message: err.message, type: err.type, param: err.param ?? null, code: err.code } });
+  return JSON.stringify({
+    error: { message: err.message, type: err.type, param: err.param ?? null, code: err.code },
+  });
 }
 
-export function sendError(res: ServerResponse, err: TurnoutError, extraHeaders: Record<string, string> = {}): void {
+export function sendError(
+  res: ServerResponse,
+  err: TurnoutError,
+  extraHeaders: Record<string, string> = {},
+): void {
   if (res.headersSent) {
     res.end();
     return;
@@ -24,8 +30,17 @@ export function sendError(res: ServerResponse, err: TurnoutError, extraHeaders: 
   res.end(body);
 }
 
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify(value);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+  res.writeHead(status, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+  });
   res.end(body);
 }

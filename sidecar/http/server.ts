@@ -52,14 +52,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: SidecarSe
 }
 
 async function chat(req: IncomingMessage, res: ServerResponse, opts: SidecarServerOptions): Promise<void> {
-  if (req.method !== 'POST') throw new TurnoutError('method_not_allowed', 'use POST for /v1/chat/completions');
+  if (req.method !== 'POST')
+    throw new TurnoutError('method_not_allowed', 'use POST for /v1/chat/completions');
   const client = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) client.abort(new Error('caller disconnected'));
   });
   let decision: Decision | undefined;
   try {
-    decision = await handleChat(req, res, { maxBodyBytes: opts.maxBodyBytes, current: () => opts.store.current, ...(opts.random && { random: opts.random }) }, client.signal);
+    decision = await handleChat(
+      req,
+      res,
+      {
+        maxBodyBytes: opts.maxBodyBytes,
+        current: () => opts.store.current,
+        ...(opts.random && { random: opts.random }),
+      },
+      client.signal,
+    );
   } catch (e) {
     decision = (e as { decision?: Decision }).decision;
     throw e;

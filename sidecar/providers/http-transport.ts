@@ -39,5 +39,11 @@ export class HttpTransport implements Transport {
 
 /** Transports are shared across snapshots while a provider's connection settings stay the same. */
 export function transportKey(provider: SnapshotProvider): string {
-  return JSON.stringify([provider.type, provider.endpoint, provider.timeouts, provider.limits.maxConcurrent, provider.mock]);
+  return JSON.stringify([
+    provider.type,
+    provider.endpoint,
+    provider.timeouts,
+    provider.limits.maxConcurrent,
+    provider.mock,
+  ]);
 }

@@ -22,10 +22,14 @@ export function asChatBody(value: unknown): ChatBody {
   }
   const body = value as Record<string, unknown>;
   if (typeof body.model !== 'string' || body.model.length === 0) {
-    throw new TurnoutError('invalid_request', 'model is required and must be a non-empty string', { param: 'model' });
+    throw new TurnoutError('invalid_request', 'model is required and must be a non-empty string', {
+      param: 'model',
+    });
   }
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
-    throw new TurnoutError('invalid_request', 'messages is required and must be a non-empty array', { param: 'messages' });
+    throw new TurnoutError('invalid_request', 'messages is required and must be a non-empty array', {
+      param: 'messages',
+    });
   }
   if (body.stream !== undefined && typeof body.stream !== 'boolean') {
     throw new TurnoutError('invalid_request', 'stream must be true or false', { param: 'stream' });

@@ -20,7 +20,8 @@ export function weightedOrder(targets: readonly SnapshotTarget[], random: Random
   while (pool.length > 0) {
     let pick = random() * total;
     let i = 0;
-    while (i < pool.length - 1 && pick >= (pool[i] as SnapshotTarget).weight) pick -= (pool[i++] as SnapshotTarget).weight;
+    while (i < pool.length - 1 && pick >= (pool[i] as SnapshotTarget).weight)
+      pick -= (pool[i++] as SnapshotTarget).weight;
     const [chosen] = pool.splice(i, 1) as [SnapshotTarget];
     total -= chosen.weight;
     out.push(chosen);

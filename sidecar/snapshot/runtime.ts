@@ -1,6 +1,12 @@
 // A Snapshot made ready for the hot path: globs compiled, header/tag matches flattened to entry lists,
 // providers bound to their adapter and transport. Built once per snapshot, read by every request.
-import type { Snapshot, SnapshotModel, SnapshotPolicy, SnapshotProvider, SnapshotRoute } from '../../api/index.ts';
+import type {
+  Snapshot,
+  SnapshotModel,
+  SnapshotPolicy,
+  SnapshotProvider,
+  SnapshotRoute,
+} from '../../api/index.ts';
 import { modelMatcher } from '../routing/glob.ts';
 import type { ProviderAdapter, Transport } from '../providers/types.ts';
 
@@ -33,7 +39,9 @@ export interface RuntimeSnapshot {
   modelNames: readonly string[];
 }
 
-export type ProviderBinder = (spec: SnapshotProvider) => Pick<RuntimeProvider, 'adapter' | 'transport' | 'unsupported'>;
+export type ProviderBinder = (
+  spec: SnapshotProvider,
+) => Pick<RuntimeProvider, 'adapter' | 'transport' | 'unsupported'>;
 
 export function buildRuntime(snapshot: Snapshot, bind: ProviderBinder): RuntimeSnapshot {
   const routes: RuntimeRoute[] = [];

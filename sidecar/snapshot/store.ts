@@ -40,7 +40,10 @@ export class SnapshotStore {
     this.#listeners.add(listener);
   }
 
-  #bind(spec: SnapshotProvider, next: Map<string, Transport>): Pick<RuntimeProvider, 'adapter' | 'transport' | 'unsupported'> {
+  #bind(
+    spec: SnapshotProvider,
+    next: Map<string, Transport>,
+  ): Pick<RuntimeProvider, 'adapter' | 'transport' | 'unsupported'> {
     const kind = providerKind(spec.type);
     if (!kind) return { unsupported: `provider type ${spec.type} is not supported by this sidecar version` };
     const key = transportKey(spec);

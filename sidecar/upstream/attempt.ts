@@ -5,13 +5,24 @@ import type { Readable } from 'node:stream';
 import type { SnapshotModel, SnapshotTarget } from '../../api/index.ts';
 import { costUSD, formatUSD, usageFromOpenAi, type Usage } from '../accounting/usage.ts';
 import type { RuntimeProvider } from '../snapshot/runtime.ts';
-import { classifyError, classifyStatus, parseRetryAfter, TimeoutError, type AttemptFailure } from './classify.ts';
+import {
+  classifyError,
+  classifyStatus,
+  parseRetryAfter,
+  TimeoutError,
+  type AttemptFailure,
+} from './classify.ts';
 import type { Call } from './call.ts';
 import { pipeStream } from './stream.ts';
 
 export type AttemptResult =
   | { kind: 'served'; status: number; usage?: Usage; costUSD?: number; streamError?: string }
-  | { kind: 'failed'; failure: AttemptFailure; body?: Buffer; headers?: Record<string, string | string[] | undefined> };
+  | {
+      kind: 'failed';
+      failure: AttemptFailure;
+      body?: Buffer;
+      headers?: Record<string, string | string[] | undefined>;
+    };
 
 const MAX_ERROR_BODY = 64 * 1024;
 
@@ -31,11 +42,19 @@ export async function runAttempt(
   const spec = provider.spec;
   const waitMs = Math.min(
     deadline - Date.now(),
-    call.features.stream ? (call.route.route.timeouts.firstTokenMs ?? spec.timeouts.firstTokenMs) : spec.timeouts.totalMs,
+    call.features.stream
+      ? (call.route.route.timeouts.firstTokenMs ?? spec.timeouts.firstTokenMs)
+      : spec.timeouts.totalMs,
   );
-  const timer = setTimeout(() => controller.abort(new TimeoutError(`no answer within ${waitMs} ms`)), Math.max(0, waitMs));
+  const timer = setTimeout(
+    () => controller.abort(new TimeoutError(`no answer within ${waitMs} ms`)),
+    Math.max(0, waitMs),
+  );
   try {
-    const request = adapter.chat({ body: call.body, raw: call.raw, stream: call.features.stream }, { provider: spec, model, apiKey: provider.apiKey });
+    const request = adapter.chat(
+      { body: call.body, raw: call.raw, stream: call.features.stream },
+      { provider: spec, model, apiKey: provider.apiKey },
+    );
     const upstream = await transport.send(request, controller.signal);
     if (upstream.status < 200 || upstream.status >= 300) {
       const body = await readAll(upstream.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
@@ -59,20 +78,34 @@ export async function runAttempt(
   } catch (err) {
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
     const failureClass = classifyError(reason);
-    return { kind: 'failed', failure: { failureClass, message: `${spec.name}/${model.name}: ${describe(reason)}` } };
+    return {
+      kind: 'failed',
+      failure: { failureClass, message: `${spec.name}/${model.name}: ${describe(reason)}` },
+    };
   } finally {
     clearTimeout(timer);
     call.clientSignal.removeEventListener('abort', onClientAbort);
   }
 }
 
-function serveJson(call: Call, bytes: Buffer, headers: Record<string, string>, model: SnapshotModel): AttemptResult {
+function serveJson(
+  call: Call,
+  bytes: Buffer,
+  headers: Record<string, string>,
+  model: SnapshotModel,
+): AttemptResult {
   let parsed: { usage?: unknown };
   try {
     parsed = JSON.parse(bytes.toString('utf8')) as { usage?: unknown };
   } catch {
     // A 200 whose body is not JSON is a broken upstream, not an answer: fail over.
-    return { kind: 'failed', failure: { failureClass: 'server-error', message: `${headers['x-turnout-provider']}: malformed JSON answer` } };
+    return {
+      kind: 'failed',
+      failure: {
+        failureClass: 'server-error',
+        message: `${headers['x-turnout-provider']}: malformed JSON answer`,
+      },
+    };
   }
   const usage = usageFromOpenAi(parsed.usage);
   const cost = usage && costUSD(usage, model.pricing);
@@ -81,10 +114,20 @@ function serveJson(call: Call, bytes: Buffer, headers: Record<string, string>, m
   headers['content-length'] = String(bytes.length);
   call.res.writeHead(200, headers);
   call.res.end(bytes);
-  return { kind: 'served', status: 200, ...(usage && { usage }), ...(cost !== undefined && { costUSD: cost }) };
+  return {
+    kind: 'served',
+    status: 200,
+    ...(usage && { usage }),
+    ...(cost !== undefined && { costUSD: cost }),
+  };
 }
 
-export function servedHeaders(call: Call, target: SnapshotTarget, provider: RuntimeProvider, attemptNumber: number): Record<string, string> {
+export function servedHeaders(
+  call: Call,
+  target: SnapshotTarget,
+  provider: RuntimeProvider,
+  attemptNumber: number,
+): Record<string, string> {
   const headers: Record<string, string> = {
     'x-turnout-policy': call.route.policy.name,
     'x-turnout-route': call.route.route.name,

@@ -13,7 +13,10 @@ export interface Candidate {
  * The targets this call may use, in the order to try them, and why any was left out. providerTags
  * constraints are hard: a non-compliant target is never used, failover included.
  */
-export function candidatesFor(call: Call, random?: Random): { candidates: Candidate[]; skipped: SkipRecord[] } {
+export function candidatesFor(
+  call: Call,
+  random?: Random,
+): { candidates: Candidate[]; skipped: SkipRecord[] } {
   const route = call.route.route;
   const tagEntries = Object.entries(route.providerTags);
   const candidates: Candidate[] = [];
@@ -24,7 +27,8 @@ export function candidatesFor(call: Call, random?: Random): { candidates: Candid
     const model = provider?.models.get(target.model);
     if (!provider || !model) skip('not in the snapshot');
     else if (provider.unsupported !== undefined) skip(provider.unsupported);
-    else if (tagEntries.some(([k, v]) => provider.spec.tags[k] !== v)) skip('constraint: provider tags do not match');
+    else if (tagEntries.some(([k, v]) => provider.spec.tags[k] !== v))
+      skip('constraint: provider tags do not match');
     else candidates.push({ target, provider, model });
   }
   if (route.strategy === 'least-cost') sortByEstimatedCost(candidates, route.targets.length, call);
@@ -42,7 +46,9 @@ function sortByEstimatedCost(candidates: Candidate[], primaryCount: number, call
     const p = c.model.pricing;
     return p ? call.features.promptTokens * p.input + cap * p.output : Number.POSITIVE_INFINITY;
   };
-  const primary = candidates.filter((c) => !call.route.route.fallbacks.includes(c.target)).slice(0, primaryCount);
+  const primary = candidates
+    .filter((c) => !call.route.route.fallbacks.includes(c.target))
+    .slice(0, primaryCount);
   const rest = candidates.slice(primary.length);
   primary.sort((a, b) => estimate(a) - estimate(b));
   candidates.splice(0, candidates.length, ...primary, ...rest);

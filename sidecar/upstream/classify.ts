@@ -16,7 +16,12 @@ export function classifyStatus(status: number): FailureClass | undefined {
   return undefined;
 }
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'ERR_TURNOUT_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+  'ERR_TURNOUT_TIMEOUT',
+]);
 
 /** Errors thrown by the transport: timeouts are `timeout`, anything else reaching the socket is `connect-failure`. */
 export function classifyError(err: unknown): FailureClass {

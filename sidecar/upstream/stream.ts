@@ -25,13 +25,19 @@ export async function pipeStream(
   const first = await chunks.next(); // throws before commit: the caller fails over
   clearTimeout(firstChunkTimer);
   if (first.done) {
-    return { kind: 'failed', failure: { failureClass: 'server-error', message: `${headers['x-turnout-provider']}: empty stream` } };
+    return {
+      kind: 'failed',
+      failure: { failureClass: 'server-error', message: `${headers['x-turnout-provider']}: empty stream` },
+    };
   }
   const observer = new StreamObserver();
   const res = call.res;
   res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
   res.flushHeaders();
-  const idle = setTimeout(() => controller.abort(new TimeoutError(`stream stalled: no chunk for ${idleMs} ms`)), idleMs);
+  const idle = setTimeout(
+    () => controller.abort(new TimeoutError(`stream stalled: no chunk for ${idleMs} ms`)),
+    idleMs,
+  );
   let streamError: string | undefined;
   try {
     let chunk: Buffer = first.value;

@@ -10,7 +10,9 @@ export interface MockAnswer {
 
 export function mockAnswer(providerName: string, body: Record<string, unknown>): MockAnswer {
   const model = String(body.model);
-  const messages = Array.isArray(body.messages) ? (body.messages as { role?: unknown; content?: unknown }[]) : [];
+  const messages = Array.isArray(body.messages)
+    ? (body.messages as { role?: unknown; content?: unknown }[])
+    : [];
   const promptChars = messages.reduce((n, m) => n + textOf(m.content).length, 0);
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');
   const quote = textOf(lastUser?.content).slice(0, 80);
@@ -45,7 +47,11 @@ const usageOf = (a: MockAnswer) => ({
 
 export function completionJson(id: string, model: string, a: MockAnswer): string {
   const message = a.toolCall
-    ? { role: 'assistant', content: null, tool_calls: [{ id: `call_${id}`, type: 'function', function: a.toolCall }] }
+    ? {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: `call_${id}`, type: 'function', function: a.toolCall }],
+      }
     : { role: 'assistant', content: a.content };
   return JSON.stringify({
     id,
@@ -58,21 +64,41 @@ export function completionJson(id: string, model: string, a: MockAnswer): string
 }
 
 /** SSE events of a streamed answer, content split into `chunks` pieces; `[DONE]` last. */
-export function streamEvents(id: string, model: string, a: MockAnswer, chunks: number, includeUsage: boolean): string[] {
+export function streamEvents(
+  id: string,
+  model: string,
+  a: MockAnswer,
+  chunks: number,
+  includeUsage: boolean,
+): string[] {
   const created = Math.floor(Date.now() / 1000);
   const chunk = (delta: object, finish: string | null = null, extra: object = {}) =>
     `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }], ...extra })}\n\n`;
   const events = [chunk({ role: 'assistant', content: '' })];
   if (a.toolCall) {
-    events.push(chunk({ tool_calls: [{ index: 0, id: `call_${id}`, type: 'function', function: { name: a.toolCall.name, arguments: '' } }] }));
+    events.push(
+      chunk({
+        tool_calls: [
+          {
+            index: 0,
+            id: `call_${id}`,
+            type: 'function',
+            function: { name: a.toolCall.name, arguments: '' },
+          },
+        ],
+      }),
+    );
     events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: a.toolCall.arguments } }] }));
   } else {
     const size = Math.max(1, Math.ceil(a.content.length / chunks));
-    for (let i = 0; i < a.content.length; i += size) events.push(chunk({ content: a.content.slice(i, i + size) }));
+    for (let i = 0; i < a.content.length; i += size)
+      events.push(chunk({ content: a.content.slice(i, i + size) }));
   }
   events.push(chunk({}, a.toolCall ? 'tool_calls' : 'stop'));
   if (includeUsage) {
-    events.push(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(a) })}\n\n`);
+    events.push(
+      `data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage: usageOf(a) })}\n\n`,
+    );
   }
   events.push('data: [DONE]\n\n');
   return events;

@@ -26,14 +26,17 @@ export class MockTransport implements Transport {
     try {
       const body = JSON.parse(String(request.body ?? '{}')) as Record<string, unknown>;
       const fault = this.#settings.faults.find((f) => this.#random() < f.probability);
-      if (fault?.kind === 'reset') throw Object.assign(new Error('simulated connection reset'), { code: 'ECONNRESET' });
-      const firstDelay = this.#settings.latencyMs + (fault?.kind === 'slow-first-token' ? (fault.delayMs ?? 30_000) : 0);
+      if (fault?.kind === 'reset')
+        throw Object.assign(new Error('simulated connection reset'), { code: 'ECONNRESET' });
+      const firstDelay =
+        this.#settings.latencyMs + (fault?.kind === 'slow-first-token' ? (fault.delayMs ?? 30_000) : 0);
       if (body.stream !== true || fault?.kind === 'status') await sleep(firstDelay, undefined, { signal });
       if (fault?.kind === 'status') return this.#errorResponse(fault);
       const id = `chatcmpl-sim-${randomUUID()}`;
       const answer = mockAnswer(this.#name, body);
       if (body.stream === true) {
-        const usage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+        const usage =
+          (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
         const events = streamEvents(id, String(body.model), answer, this.#settings.chunks, usage);
         return this.#respond('text/event-stream', this.#play(events, firstDelay, fault, signal));
       }
@@ -42,7 +45,9 @@ export class MockTransport implements Transport {
       const out = new PassThrough();
       if (fault?.kind === 'cut-stream') {
         out.write(json.slice(0, json.length >> 1));
-        setImmediate(() => out.destroy(Object.assign(new Error('simulated connection cut'), { code: 'ECONNRESET' })));
+        setImmediate(() =>
+          out.destroy(Object.assign(new Error('simulated connection cut'), { code: 'ECONNRESET' })),
+        );
       } else out.end(json);
       return this.#respond('application/json', out);
     } finally {
@@ -50,16 +55,24 @@ export class MockTransport implements Transport {
     }
   }
 
-  #play(events: string[], firstDelayMs: number, fault: SnapshotMockFault | undefined, signal: AbortSignal): PassThrough {
+  #play(
+    events: string[],
+    firstDelayMs: number,
+    fault: SnapshotMockFault | undefined,
+    signal: AbortSignal,
+  ): PassThrough {
     const out = new PassThrough();
-    const cutAt = fault?.kind === 'cut-stream' || fault?.kind === 'stall' ? Math.max(1, events.length >> 1) : -1;
+    const cutAt =
+      fault?.kind === 'cut-stream' || fault?.kind === 'stall' ? Math.max(1, events.length >> 1) : -1;
     const run = async () => {
       await sleep(firstDelayMs, undefined, { signal });
       for (let i = 0; i < events.length; i++) {
-        if (i === cutAt && fault?.kind === 'cut-stream') throw Object.assign(new Error('simulated stream cut'), { code: 'ECONNRESET' });
+        if (i === cutAt && fault?.kind === 'cut-stream')
+          throw Object.assign(new Error('simulated stream cut'), { code: 'ECONNRESET' });
         if (i === cutAt) await sleep(fault?.delayMs ?? 3_600_000, undefined, { signal });
         if (!out.write(events[i])) await new Promise((r) => out.once('drain', r));
-        if (this.#settings.chunkIntervalMs > 0 && i < events.length - 1) await sleep(this.#settings.chunkIntervalMs, undefined, { signal });
+        if (this.#settings.chunkIntervalMs > 0 && i < events.length - 1)
+          await sleep(this.#settings.chunkIntervalMs, undefined, { signal });
       }
       out.end();
     };
@@ -70,7 +83,11 @@ export class MockTransport implements Transport {
   #errorResponse(fault: SnapshotMockFault): UpstreamResponse {
     const status = fault.status ?? 500;
     const out = new PassThrough();
-    out.end(JSON.stringify({ error: { message: `[simulated] injected ${status}`, type: 'server_error', param: null, code: null } }));
+    out.end(
+      JSON.stringify({
+        error: { message: `[simulated] injected ${status}`, type: 'server_error', param: null, code: null },
+      }),
+    );
     const headers: UpstreamResponse['headers'] = { 'content-type': 'application/json' };
     if (fault.retryAfter !== undefined) headers['retry-after'] = fault.retryAfter;
     return { status, headers, body: out };

@@ -10,7 +10,11 @@ export function basePath(endpoint: string | undefined): string {
  * OpenAI Chat Completions, spoken natively: the body goes out as the caller sent it, byte for byte,
  * unless the routed model differs from the requested one — then only `model` is replaced.
  */
-export function openAiChatRequest(call: ChatCall, ctx: AdapterContext, extraHeaders: Record<string, string> = {}): PreparedRequest {
+export function openAiChatRequest(
+  call: ChatCall,
+  ctx: AdapterContext,
+  extraHeaders: Record<string, string> = {},
+): PreparedRequest {
   const sameModel = call.body.model === ctx.model.name;
   const headers: Record<string, string> = { 'content-type': 'application/json', ...extraHeaders };
   if (ctx.apiKey !== undefined) headers.authorization = `Bearer ${ctx.apiKey}`;
