@@ -12,9 +12,10 @@ import { decisionLine } from './decision-line.ts';
 
 export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../examples/local', import.meta.url));
 
-export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--json]
+export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--json] [--quiet]
   Serves the sidecar API locally from a directory of ModelProvider, RoutingPolicy and Secret manifests,
-  reloading on change. Default DIR: the bundled examples (simulated mock providers, works offline).`;
+  reloading on change; prints one line per routing decision (--json: as JSON, --quiet: none).
+  Default DIR: the bundled examples (simulated mock providers, works offline).`;
 
 const OPTIONS = {
   config: { type: 'string' },
@@ -23,6 +24,7 @@ const OPTIONS = {
   workload: { type: 'string' },
   'max-body-bytes': { type: 'string' },
   json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
 } as const;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -39,7 +41,7 @@ export async function devCommand(argv: string[]): Promise<number> {
   const sidecar = await startSidecar({
     ...listen,
     ...(values['max-body-bytes'] && { maxBodyBytes: parseByteSize(values['max-body-bytes']) }),
-    onDecision: (d) => say(values.json ? JSON.stringify(d) : decisionLine(d)),
+    ...(!values.quiet && { onDecision: (d) => say(values.json ? JSON.stringify(d) : decisionLine(d)) }),
     onInternalError: (e) =>
       warn(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
   });

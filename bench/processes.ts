@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Started {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a node script and waits for the URL it prints ("listening URL" or "serving URL"). */
+export function startNode(script: string, args: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /(?:listening|serving) (http:\/\/\S+)/.exec(out);
+      if (m?.[1]) {
+        child.stdout.removeAllListeners('data');
+        child.stdout.resume();
+        resolve({
+          url: m[1],
+          child,
+          stop: () =>
+            new Promise((r) => {
+              child.once('exit', () => r());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${out}`)));
+  });
+}
+
+export const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** `turnout dev` on a one-route policy to the given upstream, printing its decision lines as it does by default. */
+export async function startSidecar(upstreamUrl: string): Promise<Started> {
+  const dir = await mkdtemp(join(tmpdir(), 'turnout-bench-'));
+  await writeFile(
+    join(dir, 'bench.yaml'),
+    `apiVersion: v1
+kind: Secret
+metadata: { name: k, namespace: bench }
+stringData: { apiKey: sk-bench }
+---
+apiVersion: turnout.dev/v1alpha1
+kind: ModelProvider
+metadata: { name: upstream, namespace: bench }
+spec:
+  type: openai
+  endpoint: ${upstreamUrl}
+  auth: { secretRef: { name: k, key: apiKey } }
+  models: [{ name: gpt-4o-mini, pricing: { input: 0.15, output: 0.6 } }]
+---
+apiVersion: turnout.dev/v1alpha1
+kind: RoutingPolicy
+metadata: { name: bench, namespace: bench }
+spec:
+  routes:
+    - name: main
+      match: { model: ["gpt-4o-mini"] }
+      targets: [{ provider: upstream, model: gpt-4o-mini }]
+`,
+  );
+  const started = await startNode(here('../cli/main.ts'), ['dev', '--config', dir, '--listen', '127.0.0.1:0']);
+  const url = `${started.url}/v1`;
+  return { ...started, url };
+}
