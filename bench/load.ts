@@ -21,7 +21,12 @@ export async function closedLoop(baseUrl: string, n: number, body = CHAT_BODY): 
   try {
     for (let i = 0; i < n; i++) {
       const start = process.hrtime.bigint();
-      const res = await client.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body });
+      const res = await client.request({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
       await res.body.arrayBuffer();
       if (res.statusCode !== 200) throw new Error(`${baseUrl} answered ${res.statusCode}`);
       out[i] = Number(process.hrtime.bigint() - start) / 1000;

@@ -16,7 +16,9 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       body: req,
     })
     .then(async (up) => {
-      res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type'] ?? 'application/json') });
+      res.writeHead(up.statusCode, {
+        'content-type': String(up.headers['content-type'] ?? 'application/json'),
+      });
       await pipeline(up.body, res);
     })
     .catch(() => {

@@ -67,7 +67,13 @@ spec:
       targets: [{ provider: upstream, model: gpt-4o-mini }]
 `,
   );
-  const started = await startNode(here('../cli/main.ts'), ['dev', '--config', dir, '--listen', '127.0.0.1:0']);
+  const started = await startNode(here('../cli/main.ts'), [
+    'dev',
+    '--config',
+    dir,
+    '--listen',
+    '127.0.0.1:0',
+  ]);
   const url = `${started.url}/v1`;
   return { ...started, url };
 }

@@ -1,9 +1,11 @@
 // `turnout` command line. Each subcommand lives in its own module; this file only dispatches.
 import { UsageError } from './args.ts';
 import { DEV_USAGE, devCommand } from './dev.ts';
+import { EXPLAIN_USAGE, explainCommand } from './explain.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   dev: { run: devCommand, usage: DEV_USAGE },
+  explain: { run: explainCommand, usage: EXPLAIN_USAGE },
 };
 
 function usage(): string {

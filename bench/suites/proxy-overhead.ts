@@ -33,7 +33,11 @@ export async function proxyOverhead(requests: number, rounds: number): Promise<P
       p50: median(samples[name].map((s) => percentile(s, 50))),
       p99: median(samples[name].map((s) => percentile(s, 99))),
     });
-    const latency = { direct: summary('direct'), passthrough: summary('passthrough'), sidecar: summary('sidecar') };
+    const latency = {
+      direct: summary('direct'),
+      passthrough: summary('passthrough'),
+      sidecar: summary('sidecar'),
+    };
     const addedOf = (name: 'passthrough' | 'sidecar') => ({
       p50: latency[name].p50 - latency.direct.p50,
       p99: latency[name].p99 - latency.direct.p99,
