@@ -2,15 +2,16 @@
 // manifests instead of the apiserver. Edits reload live; an invalid edit keeps the last good snapshot.
 import { watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { formatDiagnostic } from '../api/index.ts';
 import { DEFAULT_LISTEN, startSidecar, type RunningSidecar } from '../sidecar/index.ts';
 import { unenforcedFeatures } from '../sidecar/snapshot/support.ts';
 import { parseByteSize, parseFlags, parseLabels, parseListen } from './args.ts';
 import { loadConfigDir, manifestFiles, type LoadOptions } from './config-dir.ts';
 import { decisionLine } from './decision-line.ts';
+import { packageRoot } from './package-root.ts';
 
-export const BUNDLED_EXAMPLES = fileURLToPath(new URL('../examples/local', import.meta.url));
+export const BUNDLED_EXAMPLES = join(packageRoot(), 'examples', 'local');
 
 export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--json] [--quiet]
   Serves the sidecar API locally from a directory of ModelProvider, RoutingPolicy and Secret manifests,
