@@ -1,0 +1,4 @@
+export * from './budget-ledger.ts';
+export * from './budget-window.ts';
+export * from './concurrency-limiter.ts';
+export * from './rate-limiter.ts';
