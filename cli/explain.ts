@@ -9,6 +9,7 @@ import { buildRuntime, type RuntimeSnapshot } from '../sidecar/snapshot/runtime.
 import { providerKind } from '../sidecar/providers/registry.ts';
 import { candidatesFor } from '../sidecar/upstream/candidates.ts';
 import type { Call } from '../sidecar/upstream/call.ts';
+import { createSidecarState } from '../sidecar/runtime-state.ts';
 import { parseFlags, parseLabels, UsageError } from './args.ts';
 import { loadConfigDir } from './config-dir.ts';
 
@@ -78,7 +79,15 @@ export function explain(
   lines.push(
     `→ route ${route.policy.name}/${route.route.name}${isDefault ? ' (defaultRoute)' : ''}, strategy ${route.route.strategy}`,
   );
-  const call = { runtime, route, body, features, attempts: [], skipped: [] } as unknown as Call;
+  const call = {
+    runtime,
+    route,
+    body,
+    features,
+    attempts: [],
+    skipped: [],
+    state: createSidecarState(),
+  } as unknown as Call;
   const { candidates, skipped } = candidatesFor(call);
   candidates.forEach((c, i) => {
     const fallback = route.route.fallbacks.includes(c.target) ? ' (fallback)' : '';

@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   no_eligible_target: 503,
   not_ready: 503,
   rate_limited: 429,
+  budget_exceeded: 429,
   upstream_unavailable: 502,
   upstream_timeout: 504,
   internal_error: 500,

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { SidecarMetrics } from './metrics.ts';
 import { createSidecarServer, DEFAULT_MAX_BODY_BYTES } from './http/server.ts';
 import { SnapshotStore } from './snapshot/store.ts';
+import { createSidecarState, type SidecarState } from './runtime-state.ts';
 import type { Decision } from './upstream/call.ts';
 
 export { SnapshotStore } from './snapshot/store.ts';
@@ -17,6 +18,7 @@ export interface SidecarOptions {
   store?: SnapshotStore;
   onDecision?: (d: Decision) => void;
   onInternalError?: (e: unknown) => void;
+  state?: SidecarState;
 }
 
 export interface RunningSidecar {
@@ -36,6 +38,7 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
   const server = createSidecarServer({
     store,
     metrics,
+    state: opts.state ?? createSidecarState(),
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(opts.onDecision && { onDecision: opts.onDecision }),
     ...(opts.onInternalError && { onInternalError: opts.onInternalError }),

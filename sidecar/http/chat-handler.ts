@@ -2,17 +2,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TurnoutError } from '../errors.ts';
 import { asChatBody, chatFeatures } from '../routing/features.ts';
 import { matchRoute } from '../routing/match.ts';
-import type { Random } from '../routing/strategy.ts';
 import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
 import type { Call, Decision } from '../upstream/call.ts';
 import { dispatch } from '../upstream/dispatch.ts';
+import { admit, type Admission } from '../policy/admission.ts';
+import { replay, routeCache, store } from '../policy/cache.ts';
+import type { SidecarState } from '../runtime-state.ts';
 import { readBody } from './body.ts';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
 
 export interface ChatHandlerOptions {
   maxBodyBytes: number;
   current: () => RuntimeSnapshot | undefined;
-  random?: Random;
+  state: SidecarState;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -75,46 +77,100 @@ export async function handleChat(
     startedAt,
     attempts: [],
     skipped: [],
+    state: opts.state,
   };
-  const base = {
+  const decision = (extra: Partial<Decision> & { status: number }): Decision => ({
     time: new Date(startedAt).toISOString(),
     snapshot: runtime.version,
-    policy: route.policy.name,
-    route: route.route.name,
-    strategy: route.route.strategy,
+    policy: call.route.policy.name,
+    route: call.route.route.name,
+    strategy: call.route.route.strategy,
     requestedModel: features.model,
     stream: features.stream,
     attempts: call.attempts,
     skipped: call.skipped,
-  };
+    latencyMs: Date.now() - startedAt,
+    ...(call.affinityHit && { affinityHit: true }),
+    ...extra,
+  });
   try {
-    const out = await dispatch(call, opts.random);
-    return {
-      ...base,
-      status: out.status,
-      provider: out.provider,
-      model: out.model,
-      simulated: out.simulated,
-      latencyMs: Date.now() - startedAt,
-      ...(out.usage && { usage: out.usage }),
-      ...(out.costUSD !== undefined && { costUSD: out.costUSD }),
-      ...(out.streamError !== undefined && { errorCode: 'upstream_stream_error' }),
-    };
+    return await serve(call, decision);
   } catch (e) {
     if (e instanceof TurnoutError) {
       Object.assign(e.headers, {
-        'x-turnout-policy': route.policy.name,
-        'x-turnout-route': route.route.name,
+        'x-turnout-policy': call.route.policy.name,
+        'x-turnout-route': call.route.route.name,
         'x-turnout-attempts': String(call.attempts.length),
       });
-      (e as TurnoutError & { decision?: Decision }).decision = {
-        ...base,
+      (e as TurnoutError & { decision?: Decision }).decision = decision({
         status: e.status,
         errorCode: e.code,
-        latencyMs: Date.now() - startedAt,
-      };
+      });
     }
     throw e;
+  }
+}
+
+type DecisionOf = (extra: Partial<Decision> & { status: number }) => Decision;
+
+/** Cache, then admission (rate limits, budgets), then the attempt loop; settles what was spent. */
+async function serve(call: Call, decision: DecisionOf): Promise<Decision> {
+  const cached = routeCache(call, 'openai.chat');
+  const hit = cached?.cache.get(cached.key);
+  if (cached && hit) {
+    replay(call.res, hit);
+    return decision({
+      status: hit.status,
+      provider: hit.provider ?? '',
+      model: hit.model,
+      cacheHit: true,
+      ...(hit.usage && { usage: hit.usage }),
+      costUSD: 0,
+    });
+  }
+  const { admission, redirect } = admitOrRedirect(call);
+  call.recordAnswer = cached !== undefined;
+  let out;
+  try {
+    out = await dispatch(call);
+  } catch (e) {
+    admission.release();
+    throw e;
+  }
+  if (out.status >= 400)
+    admission.release(); // the upstream refused it: nothing to bill
+  else admission.settle(out.usage, out.costUSD);
+  if (cached) store(cached, out);
+  return decision({
+    status: out.status,
+    provider: out.provider,
+    model: out.model,
+    simulated: out.simulated,
+    ...(out.usage && { usage: out.usage }),
+    ...(out.costUSD !== undefined && { costUSD: out.costUSD }),
+    ...(out.streamError !== undefined && { errorCode: 'upstream_stream_error' }),
+    ...(redirect && { budgetRedirect: redirect }),
+  });
+}
+
+/** Admits the call; a budget with action route:<name> moves it to that route, without that budget. */
+function admitOrRedirect(call: Call): { admission: Admission; redirect?: string } {
+  const exempt = new Set<string>();
+  let redirect: string | undefined;
+  for (;;) {
+    const result = admit(call, exempt);
+    if (result.kind === 'admitted') return { admission: result.admission, ...(redirect && { redirect }) };
+    const next = call.runtime.routes.find(
+      (r) => r.policy === call.route.policy && r.route.name === result.route,
+    );
+    if (!next || exempt.has(result.budget))
+      throw new TurnoutError(
+        'internal_error',
+        `budget ${result.budget} redirects to unknown route ${result.route}`,
+      );
+    exempt.add(result.budget);
+    redirect = `${result.budget} → ${result.route}`;
+    call.route = next;
   }
 }
 

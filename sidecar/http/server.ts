@@ -2,7 +2,7 @@
 // hot path. Every failure becomes an error in the caller's dialect; nothing thrown here can stop the process.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { asTurnoutError, TurnoutError } from '../errors.ts';
-import type { Random } from '../routing/strategy.ts';
+import type { SidecarState } from '../runtime-state.ts';
 import type { SnapshotStore } from '../snapshot/store.ts';
 import type { Decision } from '../upstream/call.ts';
 import { handleChat } from './chat-handler.ts';
@@ -15,7 +15,7 @@ export interface SidecarServerOptions {
   metrics: SidecarMetrics;
   onDecision?: (d: Decision) => void;
   onInternalError?: (e: unknown) => void;
-  random?: Random;
+  state: SidecarState;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -66,7 +66,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, opts: SidecarServ
       {
         maxBodyBytes: opts.maxBodyBytes,
         current: () => opts.store.current,
-        ...(opts.random && { random: opts.random }),
+        state: opts.state,
       },
       client.signal,
     );

@@ -16,7 +16,16 @@ import type { Call } from './call.ts';
 import { pipeStream } from './stream.ts';
 
 export type AttemptResult =
-  | { kind: 'served'; status: number; usage?: Usage; costUSD?: number; streamError?: string }
+  | {
+      kind: 'served';
+      status: number;
+      usage?: Usage;
+      costUSD?: number;
+      streamError?: string;
+      ttftMs?: number;
+      /** What the caller received, kept only when the route caches: the JSON body or the SSE chunks. */
+      recorded?: { headers: Record<string, string>; body?: Buffer; chunks?: Buffer[] };
+    }
   | {
       kind: 'failed';
       failure: AttemptFailure;
@@ -36,6 +45,7 @@ export async function runAttempt(
 ): Promise<AttemptResult> {
   const { adapter, transport } = provider;
   if (!adapter || !transport) throw new Error('runAttempt needs a bound provider');
+  const attemptStartedAt = Date.now();
   const controller = new AbortController();
   const onClientAbort = () => controller.abort(call.clientSignal.reason);
   call.clientSignal.addEventListener('abort', onClientAbort, { once: true });
@@ -70,7 +80,16 @@ export async function runAttempt(
     }
     const headers = servedHeaders(call, target, provider, attemptNumber);
     if (call.features.stream) {
-      return await pipeStream(call, upstream.body, headers, controller, timer, spec.timeouts.idleMs, model);
+      return await pipeStream(
+        call,
+        upstream.body,
+        headers,
+        controller,
+        timer,
+        spec.timeouts.idleMs,
+        model,
+        attemptStartedAt,
+      );
     }
     const bytes = await readAll(upstream.body, Number.POSITIVE_INFINITY);
     clearTimeout(timer);
@@ -119,6 +138,7 @@ function serveJson(
     status: 200,
     ...(usage && { usage }),
     ...(cost !== undefined && { costUSD: cost }),
+    ...(call.recordAnswer && { recorded: { headers, body: bytes } }),
   };
 }
 

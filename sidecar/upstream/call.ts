@@ -3,10 +3,12 @@ import type { FailureClass, SnapshotTarget } from '../../api/index.ts';
 import type { Usage } from '../accounting/usage.ts';
 import type { ChatBody, RequestFeatures } from '../routing/features.ts';
 import type { RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
+import type { SidecarState } from '../runtime-state.ts';
 
 /** Everything one caller request carries through routing and its attempts. */
 export interface Call {
   runtime: RuntimeSnapshot;
+  /** The matched route; a budget with action route:<name> may replace it before dispatch. */
   route: RuntimeRoute;
   body: ChatBody;
   raw: Buffer;
@@ -17,6 +19,10 @@ export interface Call {
   startedAt: number;
   attempts: AttemptRecord[];
   skipped: SkipRecord[];
+  state: SidecarState;
+  affinityHit?: boolean;
+  /** Keep what the caller received, for the response cache. */
+  recordAnswer?: boolean;
 }
 
 export interface AttemptRecord {
@@ -53,6 +59,10 @@ export interface Decision {
   usage?: Usage;
   costUSD?: number;
   errorCode?: string;
+  cacheHit?: boolean;
+  affinityHit?: boolean;
+  /** Budgets this call was checked against, and a route switch one of them caused. */
+  budgetRedirect?: string;
 }
 
 export type TargetKey = `${string}/${string}`;

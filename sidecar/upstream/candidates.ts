@@ -1,27 +1,27 @@
 import type { SnapshotModel, SnapshotTarget } from '../../api/index.ts';
-import { orderTargets, type Random } from '../routing/strategy.ts';
+import { orderTargets } from '../routing/strategy.ts';
 import type { RuntimeProvider } from '../snapshot/runtime.ts';
-import type { Call, SkipRecord } from './call.ts';
+import { targetKey, type Call, type SkipRecord } from './call.ts';
 
 export interface Candidate {
   target: SnapshotTarget;
   provider: RuntimeProvider;
   model: SnapshotModel;
+  fallback: boolean;
 }
 
 /**
  * The targets this call may use, in the order to try them, and why any was left out. providerTags
  * constraints are hard: a non-compliant target is never used, failover included.
  */
-export function candidatesFor(
-  call: Call,
-  random?: Random,
-): { candidates: Candidate[]; skipped: SkipRecord[] } {
+export function candidatesFor(call: Call): { candidates: Candidate[]; skipped: SkipRecord[] } {
   const route = call.route.route;
   const tagEntries = Object.entries(route.providerTags);
+  const needed = call.features.promptTokens + (explicitOutputCap(call) ?? 0);
+  const fallbacks = new Set(route.fallbacks);
   const candidates: Candidate[] = [];
   const skipped: SkipRecord[] = [];
-  for (const target of orderTargets(route, random)) {
+  for (const target of orderTargets(route, call.state.random)) {
     const skip = (reason: string) => skipped.push({ provider: target.provider, model: target.model, reason });
     const provider = call.runtime.providers.get(target.provider);
     const model = provider?.models.get(target.model);
@@ -29,27 +29,65 @@ export function candidatesFor(
     else if (provider.unsupported !== undefined) skip(provider.unsupported);
     else if (tagEntries.some(([k, v]) => provider.spec.tags[k] !== v))
       skip('constraint: provider tags do not match');
-    else candidates.push({ target, provider, model });
+    else if (model.contextWindow !== undefined && needed > model.contextWindow) {
+      skip(`context window: the request needs ~${needed} tokens, the model has ${model.contextWindow}`);
+    } else candidates.push({ target, provider, model, fallback: fallbacks.has(target) });
   }
-  if (route.strategy === 'least-cost') sortByEstimatedCost(candidates, route.targets.length, call);
-  return { candidates, skipped };
+  const primary = candidates.filter((c) => !c.fallback);
+  const rest = candidates.filter((c) => c.fallback);
+  const ordered = [...orderPrimary(call, primary), ...rest];
+  return { candidates: pinAffinity(call, ordered), skipped };
 }
 
-/**
- * least-cost: primary targets cheapest first for this request's estimated tokens (prompt estimate plus
- * max_tokens, or 256 output tokens when the caller sets no cap). Fallbacks keep their place at the end.
- */
-function sortByEstimatedCost(candidates: Candidate[], primaryCount: number, call: Call): void {
+function orderPrimary(call: Call, primary: Candidate[]): Candidate[] {
+  const strategy = call.route.route.strategy;
+  if (strategy === 'least-cost' || strategy === 'cascade')
+    return [...primary].sort((a, b) => estimateUSD(call, a) - estimateUSD(call, b));
+  if (strategy === 'least-latency') {
+    return call.state.latency.orderByLatency(primary, (c) => targetKey(c.target), {
+      stream: call.features.stream,
+      random: call.state.random,
+    });
+  }
+  return primary;
+}
+
+/** A returning session goes back to the target that served it, while that target remains a candidate. */
+function pinAffinity(call: Call, ordered: Candidate[]): Candidate[] {
+  const affinity = call.route.route.affinity;
+  const session = affinity && headerValue(call.features.headers[affinity.header]);
+  if (!session) return ordered;
+  const pinned = call.state.affinity.get(routeKeyOf(call), session);
+  const index = pinned === undefined ? -1 : ordered.findIndex((c) => targetKey(c.target) === pinned);
+  if (index <= 0) return ordered;
+  call.affinityHit = true;
+  return [ordered[index] as Candidate, ...ordered.slice(0, index), ...ordered.slice(index + 1)];
+}
+
+export const routeKeyOf = (call: Call) =>
+  `${call.route.policy.namespace}/${call.route.policy.name}/${call.route.route.name}`;
+
+export function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function explicitOutputCap(call: Call): number | undefined {
   const body = call.body as { max_tokens?: unknown; max_completion_tokens?: unknown };
-  const cap = Number(body.max_completion_tokens ?? body.max_tokens ?? 256) || 256;
-  const estimate = (c: Candidate) => {
-    const p = c.model.pricing;
-    return p ? call.features.promptTokens * p.input + cap * p.output : Number.POSITIVE_INFINITY;
-  };
-  const primary = candidates
-    .filter((c) => !call.route.route.fallbacks.includes(c.target))
-    .slice(0, primaryCount);
-  const rest = candidates.slice(primary.length);
-  primary.sort((a, b) => estimate(a) - estimate(b));
-  candidates.splice(0, candidates.length, ...primary, ...rest);
+  const cap = Number(body.max_completion_tokens ?? body.max_tokens);
+  return Number.isFinite(cap) && cap > 0 ? cap : undefined;
+}
+
+/** Output tokens the request may produce: its own cap, else a conservative default for admission. */
+export function requestedOutputTokens(call: Call, model?: SnapshotModel): number {
+  return (
+    explicitOutputCap(call) ??
+    (model?.maxOutputTokens !== undefined ? Math.min(model.maxOutputTokens, 4096) : 4096)
+  );
+}
+
+/** The most this call could cost on a candidate: the prompt estimate plus the output cap at list prices. */
+export function estimateUSD(call: Call, c: Pick<Candidate, 'model'>): number {
+  const p = c.model.pricing;
+  if (!p) return 0;
+  return (call.features.promptTokens * p.input + requestedOutputTokens(call, c.model) * p.output) / 1_000_000;
 }

@@ -3,20 +3,17 @@
 // (honouring Retry-After) and start another round, up to retry.attempts extra rounds and the deadline.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TurnoutError } from '../errors.ts';
-import type { Random } from '../routing/strategy.ts';
 import { runAttempt, servedHeaders, type AttemptResult } from './attempt.ts';
-import type { Call } from './call.ts';
-import { candidatesFor } from './candidates.ts';
+import { targetKey, type Call } from './call.ts';
+import { candidatesFor, headerValue, routeKeyOf, type Candidate } from './candidates.ts';
 import type { AttemptFailure } from './classify.ts';
+import { enterAttempt } from './gates.ts';
 
-export type DispatchOutcome = Extract<AttemptResult, { kind: 'served' }> & {
-  provider: string;
-  model: string;
-  simulated: boolean;
-};
+export type Served = Extract<AttemptResult, { kind: 'served' }>;
+export type DispatchOutcome = Served & { provider: string; model: string; simulated: boolean };
 
-export async function dispatch(call: Call, random: Random = Math.random): Promise<DispatchOutcome> {
-  const { candidates, skipped } = candidatesFor(call, random);
+export async function dispatch(call: Call): Promise<DispatchOutcome> {
+  const { candidates, skipped } = candidatesFor(call);
   call.skipped.push(...skipped);
   if (candidates.length === 0) {
     const why = skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ');
@@ -32,64 +29,102 @@ export async function dispatch(call: Call, random: Random = Math.random): Promis
       Math.max(...candidates.map((c) => c.provider.spec.timeouts.totalMs)));
   const failures: AttemptFailure[] = [];
   for (let round = 0; round <= retry.attempts; round++) {
-    if (round > 0 && !(await backoff(call, round, failures.slice(-candidates.length), deadline, random)))
-      break;
+    if (round > 0 && !(await backoff(call, round, failures.slice(-candidates.length), deadline))) break;
     for (const c of candidates) {
       if (Date.now() >= deadline || call.clientSignal.aborted) break;
-      const started = Date.now();
-      const result = await runAttempt(
-        call,
-        c.target,
-        c.provider,
-        c.model,
-        call.attempts.length + 1,
-        deadline,
-      );
-      const record = { provider: c.target.provider, model: c.target.model, ms: Date.now() - started };
-      if (result.kind === 'served') {
-        call.attempts.push({ ...record, outcome: 'ok', status: result.status });
-        return {
-          ...result,
-          provider: c.target.provider,
-          model: c.target.model,
-          simulated: c.provider.spec.simulated,
-        };
-      }
-      const f = result.failure;
-      if (call.clientSignal.aborted) {
-        call.attempts.push({ ...record, outcome: 'aborted', message: 'caller disconnected' });
-        throw new TurnoutError('upstream_unavailable', 'caller disconnected');
-      }
-      const failureClass = f.failureClass;
-      const retryable = failureClass !== undefined && retry.on.includes(failureClass);
-      call.attempts.push({
-        ...record,
-        outcome: retryable ? failureClass : 'refused',
-        message: f.message,
-        ...(f.status !== undefined && { status: f.status }),
-      });
-      if (!retryable) {
-        // Not ours to retry (a 400, a 401, a class the route does not fail over on): the caller gets the upstream's answer.
-        passThrough(call, result, c);
-        return {
-          kind: 'served',
-          status: f.status ?? 502,
-          provider: c.target.provider,
-          model: c.target.model,
-          simulated: c.provider.spec.simulated,
-        };
-      }
-      failures.push(f);
+      const outcome = await tryCandidate(call, c, deadline, failures);
+      if (outcome) return outcome;
     }
   }
   throw exhausted(call, failures, deadline);
 }
 
-function passThrough(
+/** One attempt on one candidate: the outcome when the call is answered, undefined to move on. */
+async function tryCandidate(
   call: Call,
-  result: Extract<AttemptResult, { kind: 'failed' }>,
-  c: ReturnType<typeof candidatesFor>['candidates'][number],
-): void {
+  c: Candidate,
+  deadline: number,
+  failures: AttemptFailure[],
+): Promise<DispatchOutcome | undefined> {
+  const gate = enterAttempt(call, c);
+  if (!gate.ok) {
+    call.skipped.push({ provider: c.target.provider, model: c.target.model, reason: gate.reason });
+    failures.push({
+      failureClass: gate.failureClass,
+      message: `${targetKey(c.target)}: ${gate.reason}`,
+      ...(gate.retryAfterMs !== undefined && { retryAfterMs: gate.retryAfterMs }),
+    });
+    return undefined;
+  }
+  const started = Date.now();
+  const result = await runAttempt(call, c.target, c.provider, c.model, call.attempts.length + 1, deadline);
+  const record = { provider: c.target.provider, model: c.target.model, ms: Date.now() - started };
+  const served = (r: Served): DispatchOutcome => ({
+    ...r,
+    provider: c.target.provider,
+    model: c.target.model,
+    simulated: c.provider.spec.simulated,
+  });
+  if (result.kind === 'served') {
+    const tokens = result.usage && result.usage.inputTokens + result.usage.outputTokens;
+    gate.done({
+      answered: true,
+      totalMs: record.ms,
+      ...(result.ttftMs !== undefined && { ttftMs: result.ttftMs }),
+      ...(tokens !== undefined && { tokens }),
+    });
+    call.attempts.push({ ...record, outcome: 'ok', status: result.status });
+    remember(call, c);
+    return served(result);
+  }
+  const f = result.failure;
+  if (call.clientSignal.aborted) {
+    gate.done({ answered: false, aborted: true, totalMs: record.ms });
+    call.attempts.push({ ...record, outcome: 'aborted', message: 'caller disconnected' });
+    throw new TurnoutError('upstream_unavailable', 'caller disconnected');
+  }
+  const failureClass = f.failureClass;
+  gate.done({
+    answered: failureClass === undefined,
+    totalMs: record.ms,
+    ...(failureClass !== undefined && { failureClass }),
+  });
+  forget(call, c);
+  const retryable = failureClass !== undefined && call.route.route.retry.on.includes(failureClass);
+  call.attempts.push({
+    ...record,
+    outcome: retryable ? failureClass : 'refused',
+    message: f.message,
+    ...(f.status !== undefined && { status: f.status }),
+  });
+  if (retryable) {
+    failures.push(f);
+    return undefined;
+  }
+  // Not ours to retry (a 400, a 401, a class the route does not fail over on): the caller gets the upstream's answer.
+  passThrough(call, result, c);
+  return served({ kind: 'served', status: f.status ?? 502 });
+}
+
+function sessionOf(call: Call): string | undefined {
+  const affinity = call.route.route.affinity;
+  return affinity && headerValue(call.features.headers[affinity.header]);
+}
+
+function remember(call: Call, c: Candidate): void {
+  const session = sessionOf(call);
+  const affinity = call.route.route.affinity;
+  if (session && affinity)
+    call.state.affinity.set(routeKeyOf(call), session, targetKey(c.target), affinity.ttlMs);
+}
+
+function forget(call: Call, c: Candidate): void {
+  const session = sessionOf(call);
+  if (session && call.state.affinity.get(routeKeyOf(call), session) === targetKey(c.target))
+    call.state.affinity.forget(routeKeyOf(call), session);
+}
+
+function passThrough(call: Call, result: Extract<AttemptResult, { kind: 'failed' }>, c: Candidate): void {
   const headers = servedHeaders(call, c.target, c.provider, call.attempts.length);
   const status = result.failure.status ?? 502;
   const body = result.body ?? Buffer.alloc(0);
@@ -108,11 +143,10 @@ async function backoff(
   round: number,
   lastRound: AttemptFailure[],
   deadline: number,
-  random: Random,
 ): Promise<boolean> {
   const { backoffBaseMs, backoffMaxMs } = call.route.route.retry;
   const exponential = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (round - 1));
-  const jittered = exponential * (0.5 + random() / 2);
+  const jittered = exponential * (0.5 + call.state.random() / 2);
   // Every candidate asked us to wait: wait for the soonest of them, never hammering a rate-limited target.
   const hints = lastRound.map((f) => f.retryAfterMs);
   const retryAfter = hints.length > 0 && hints.every((h) => h !== undefined) ? Math.min(...hints) : 0;
@@ -127,8 +161,13 @@ async function backoff(
 }
 
 function exhausted(call: Call, failures: AttemptFailure[], deadline: number): TurnoutError {
-  const summary = call.attempts.map((a) => `${a.provider}/${a.model}: ${a.status ?? a.outcome}`).join('; ');
-  const message = `all ${call.attempts.length} attempt(s) failed (${summary})`;
+  const parts = [
+    ...call.attempts.map((a) => `${a.provider}/${a.model}: ${a.status ?? a.outcome}`),
+    ...call.skipped
+      .filter((s) => /circuit|limit|maxConcurrent/.test(s.reason))
+      .map((s) => `${s.provider}/${s.model}: ${s.reason}`),
+  ];
+  const message = `all ${call.attempts.length} attempt(s) failed (${parts.join('; ')})`;
   if (failures.length > 0 && failures.every((f) => f.failureClass === 'rate-limited')) {
     const hints = failures.map((f) => f.retryAfterMs).filter((h): h is number => h !== undefined);
     const retryAfter = hints.length > 0 ? Math.min(...hints) / 1000 : 1;

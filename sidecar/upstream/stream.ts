@@ -20,10 +20,12 @@ export async function pipeStream(
   firstChunkTimer: NodeJS.Timeout,
   idleMs: number,
   model: SnapshotModel,
+  attemptStartedAt: number,
 ): Promise<AttemptResult> {
   const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   const first = await chunks.next(); // throws before commit: the caller fails over
   clearTimeout(firstChunkTimer);
+  const ttftMs = Date.now() - attemptStartedAt;
   if (first.done) {
     return {
       kind: 'failed',
@@ -32,7 +34,9 @@ export async function pipeStream(
   }
   const observer = new StreamObserver();
   const res = call.res;
-  res.writeHead(200, { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  const recorded = call.recordAnswer ? ([] as Buffer[]) : undefined;
+  const sentHeaders = { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
+  res.writeHead(200, sentHeaders);
   res.flushHeaders();
   const idle = setTimeout(
     () => controller.abort(new TimeoutError(`stream stalled: no chunk for ${idleMs} ms`)),
@@ -43,6 +47,7 @@ export async function pipeStream(
     let chunk: Buffer = first.value;
     for (;;) {
       observer.feed(chunk);
+      recorded?.push(chunk);
       if (!res.write(chunk)) await once(res, 'drain', { signal: call.clientSignal });
       const next = await chunks.next();
       if (next.done) break;
@@ -50,11 +55,14 @@ export async function pipeStream(
       chunk = next.value;
     }
     if (!observer.done) {
-      if (observer.finishReason !== undefined) res.write('data: [DONE]\n\n');
-      else streamError = 'upstream stream ended before the answer was complete';
+      if (observer.finishReason !== undefined) {
+        res.write('data: [DONE]\n\n');
+        recorded?.push(Buffer.from('data: [DONE]\n\n'));
+      } else streamError = 'upstream stream ended before the answer was complete';
     }
   } catch (err) {
-    if (call.clientSignal.aborted) return { kind: 'served', status: 499, streamError: 'caller disconnected' };
+    if (call.clientSignal.aborted)
+      return { kind: 'served', status: 499, ttftMs, streamError: 'caller disconnected' };
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
     streamError = `upstream stream failed: ${reason instanceof Error ? reason.message : String(reason)}`;
   } finally {
@@ -67,9 +75,11 @@ export async function pipeStream(
   return {
     kind: 'served',
     status: 200,
+    ttftMs,
     ...(usage && { usage }),
     ...(cost !== undefined && { costUSD: cost }),
     ...(streamError !== undefined && { streamError }),
+    ...(recorded && streamError === undefined && { recorded: { headers: sentHeaders, chunks: recorded } }),
   };
 }
 

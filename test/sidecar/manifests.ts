@@ -3,7 +3,12 @@
 export const PRIMARY_KEY = 'sk-test-primary-0123456789';
 export const SECONDARY_KEY = 'sk-test-secondary-9876543210';
 
-export function providersYaml(primaryUrl: string, secondaryUrl: string): string {
+/** Failover tests fail the primary many times in a row; its breaker threshold is raised so it stays closed. */
+export function providersYaml(
+  primaryUrl: string,
+  secondaryUrl: string,
+  primaryExtra = 'circuitBreaker: { consecutiveFailures: 1000 }',
+): string {
   return `
 apiVersion: v1
 kind: Secret
@@ -17,6 +22,7 @@ spec:
   type: openai
   endpoint: ${primaryUrl}
   auth: { secretRef: { name: keys, key: primary } }
+  ${primaryExtra}
   models:
     - { name: gpt-4o, pricing: { input: 2.5, output: 10 }, capabilities: [chat, streaming, tools, json] }
 ---
