@@ -7,6 +7,7 @@ import type { Call, Decision } from '../upstream/call.ts';
 import { dispatch } from '../upstream/dispatch.ts';
 import { admit, type Admission } from '../policy/admission.ts';
 import { replay, routeCache, store } from '../policy/cache.ts';
+import { maybeShadow } from '../policy/shadow.ts';
 import type { SidecarState } from '../runtime-state.ts';
 import { readBody } from './body.ts';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
@@ -15,6 +16,8 @@ export interface ChatHandlerOptions {
   maxBodyBytes: number;
   current: () => RuntimeSnapshot | undefined;
   state: SidecarState;
+  /** Receives decisions made off the request path (shadow copies). */
+  onDecision?: (d: Decision) => void;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -93,6 +96,7 @@ export async function handleChat(
     ...(call.affinityHit && { affinityHit: true }),
     ...extra,
   });
+  maybeShadow(call, opts.onDecision);
   try {
     return await serve(call, decision);
   } catch (e) {

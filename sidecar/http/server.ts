@@ -67,6 +67,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, opts: SidecarServ
         maxBodyBytes: opts.maxBodyBytes,
         current: () => opts.store.current,
         state: opts.state,
+        ...(opts.onDecision && { onDecision: opts.onDecision }),
       },
       client.signal,
     );

@@ -12,7 +12,6 @@ export function unenforcedFeatures(snapshot: Snapshot): string[] {
         out.push(
           `${where}: cascade acceptance checks are not implemented yet; targets are tried cheapest first without them`,
         );
-      if (r.shadow) out.push(`${where}: shadow traffic is not sent by this sidecar version`);
     }
   }
   return out;

@@ -231,3 +231,35 @@ describe('routing by session and latency', () => {
     await t.waitForLine(/primary\/gpt-4o: context window: the request needs ~500 tokens, the model has 100/);
   });
 });
+
+describe('shadow traffic', () => {
+  it('mirrors the configured share to the shadow target, never returns it, never slows the caller', async () => {
+    const route = `    - name: smart
+      match: { model: ["smart"] }
+      targets: [{ provider: primary, model: gpt-4o }]
+      shadow: { provider: secondary, model: backup-model, percent: 100 }`;
+    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': policy(route) });
+    h.secondary.setDefault({ kind: 'ok', delayMs: 1500, content: 'shadow answer' });
+    const started = Date.now();
+    const res = await chat(t.url, { stream: true });
+    const text = await res.text();
+    assert.ok(Date.now() - started < 1000, 'the caller did not wait for the slow shadow');
+    assert.equal(res.headers.get('x-turnout-provider'), 'primary');
+    assert.doesNotMatch(text, /shadow answer/);
+    const copy = await h.secondary.waitFor(() => true, 3000);
+    assert.equal(copy.stream, false, 'the copy is sent non-streaming');
+    assert.equal(copy.model, 'backup-model');
+    await t.waitForLine(/route=app\/smart \(shadow\) secondary\/backup-model ✓200/, 5000);
+  });
+
+  it('percent 0 sends nothing', async () => {
+    const route = `    - name: smart
+      match: { model: ["smart"] }
+      targets: [{ provider: primary, model: gpt-4o }]
+      shadow: { provider: secondary, model: backup-model, percent: 0 }`;
+    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': policy(route) });
+    for (let i = 0; i < 5; i++) await chat(t.url);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(h.secondary.count, 0);
+  });
+});
