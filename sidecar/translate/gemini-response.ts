@@ -1,0 +1,85 @@
+// Gemini generateContent response → canonical OpenAI chat.completion. One choice per candidate; a
+// prompt blocked before generation (promptFeedback.blockReason, no candidates) is one content_filter
+// choice with no content. Thought-summary parts (thought: true) are not part of the answer.
+import { finishFromGemini } from './finish-reasons.ts';
+import { asArray, isRecord, num, record, str, type JsonObject } from './json.ts';
+import type { ChatCompletion, OpenAiToolCall } from './types.ts';
+import { openAiUsageJson, usageFromGemini } from './usage.ts';
+
+export interface FromGeminiOptions {
+  model: string;
+  id: string;
+  created: number;
+  /** Ids for function calls, which Gemini may not give; defaults to `call_<n>_<id>`. */
+  toolCallId?: ((n: number) => string) | undefined;
+}
+
+export const defaultToolCallId =
+  (id: string) =>
+  (n: number): string =>
+    `call_${n}_${id}`;
+
+export function geminiParts(candidate: JsonObject): JsonObject[] {
+  return asArray(record(candidate.content).parts).filter(isRecord);
+}
+
+/** The answer text of parts, without thought summaries. */
+export function partText(part: JsonObject): string {
+  return part.thought === true ? '' : (str(part.text) ?? '');
+}
+
+export function toolCallOf(part: JsonObject, fallbackId: () => string): OpenAiToolCall | undefined {
+  if (!isRecord(part.functionCall)) return undefined;
+  const call = part.functionCall;
+  const args = JSON.stringify(isRecord(call.args) ? call.args : {});
+  return {
+    id: str(call.id) ?? fallbackId(),
+    type: 'function',
+    function: { name: str(call.name) ?? '', arguments: args },
+  };
+}
+
+type Choice = ChatCompletion['choices'][number];
+
+function choiceOf(candidate: JsonObject, position: number, nextId: () => string): Choice {
+  const parts = geminiParts(candidate);
+  const calls = parts.flatMap((p) => toolCallOf(p, nextId) ?? []);
+  const text = parts.map(partText).join('');
+  const finish = finishFromGemini(candidate.finishReason, calls.length > 0);
+  return {
+    index: num(candidate.index) ?? position,
+    message: {
+      role: 'assistant',
+      content: text === '' && (calls.length > 0 || finish === 'content_filter') ? null : text,
+      refusal: null,
+      ...(calls.length > 0 && { tool_calls: calls }),
+    },
+    logprobs: null,
+    finish_reason: finish,
+  };
+}
+
+const BLOCKED: Choice = {
+  index: 0,
+  message: { role: 'assistant', content: null, refusal: null },
+  logprobs: null,
+  finish_reason: 'content_filter',
+};
+
+export function openAiResponseFromGemini(json: unknown, options: FromGeminiOptions): ChatCompletion {
+  const response = record(json);
+  const toolCallId = options.toolCallId ?? defaultToolCallId(options.id);
+  let n = 0;
+  const nextId = (): string => toolCallId(n++);
+  const candidates = asArray(response.candidates).filter(isRecord);
+  const choices = candidates.map((c, i) => choiceOf(c, i, nextId));
+  const usage = usageFromGemini(response.usageMetadata);
+  return {
+    id: options.id,
+    object: 'chat.completion',
+    created: options.created,
+    model: options.model,
+    choices: choices.length > 0 ? choices : [structuredClone(BLOCKED)],
+    ...(usage && { usage: openAiUsageJson(usage) }),
+  };
+}
