@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TurnoutError } from '../errors.ts';
-import { asChatBody, chatFeatures } from '../routing/features.ts';
+import { chatFeatures } from '../routing/features.ts';
+import { OPENAI_CHAT, type InboundApi } from './inbound.ts';
 import { matchRoute } from '../routing/match.ts';
 import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
 import type { Call, Decision } from '../upstream/call.ts';
@@ -48,12 +49,13 @@ export function parseJsonBody(raw: Buffer): unknown {
   return value;
 }
 
-/** Serves one Chat Completions call; returns the decision it made (also for refused requests). */
+/** Serves one inference call (Chat Completions or Messages); returns its decision, refusals included. */
 export async function handleChat(
   req: IncomingMessage,
   res: ServerResponse,
   opts: ChatHandlerOptions,
   clientSignal: AbortSignal,
+  api: InboundApi = OPENAI_CHAT,
 ): Promise<Decision | undefined> {
   const startedAt = Date.now();
   const type = req.headers['content-type'];
@@ -65,7 +67,7 @@ export async function handleChat(
   const raw = await readBody(req, opts.maxBodyBytes);
   const runtime = opts.current();
   if (!runtime) throw new TurnoutError('not_ready', 'no routing policy is loaded yet', { retryAfter: 1 });
-  const body = asChatBody(parseJsonBody(raw));
+  const { canonical: body, callerBody } = api.parse(parseJsonBody(raw));
   const features = chatFeatures(body, req.headers);
   const route = matchRoute(runtime, features);
   if (!route) throw modelNotFound(runtime, features.model);
@@ -81,6 +83,12 @@ export async function handleChat(
     attempts: [],
     skipped: [],
     state: opts.state,
+    caller: api.caller,
+    callerBody,
+    callerWantsUsage:
+      api.caller === 'openai' &&
+      (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+    remaining: [],
   };
   const decision = (extra: Partial<Decision> & { status: number }): Decision => ({
     time: new Date(startedAt).toISOString(),
@@ -98,7 +106,7 @@ export async function handleChat(
   });
   maybeShadow(call, opts.onDecision);
   try {
-    return await serve(call, decision);
+    return await serve(call, decision, api);
   } catch (e) {
     if (e instanceof TurnoutError) {
       Object.assign(e.headers, {
@@ -118,8 +126,8 @@ export async function handleChat(
 type DecisionOf = (extra: Partial<Decision> & { status: number }) => Decision;
 
 /** Cache, then admission (rate limits, budgets), then the attempt loop; settles what was spent. */
-async function serve(call: Call, decision: DecisionOf): Promise<Decision> {
-  const cached = routeCache(call, 'openai.chat');
+async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise<Decision> {
+  const cached = routeCache(call, api.name);
   const hit = cached?.cache.get(cached.key);
   if (cached && hit) {
     replay(call.res, hit);

@@ -6,6 +6,7 @@ import type { SidecarState } from '../runtime-state.ts';
 import type { SnapshotStore } from '../snapshot/store.ts';
 import type { Decision } from '../upstream/call.ts';
 import { handleChat } from './chat-handler.ts';
+import { ANTHROPIC_MESSAGES, OPENAI_CHAT, type InboundApi } from './inbound.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { SidecarMetrics } from '../metrics.ts';
 
@@ -32,7 +33,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: SidecarSe
   try {
     switch (path) {
       case '/v1/chat/completions':
-        return await chat(req, res, opts);
+        return await chat(req, res, opts, OPENAI_CHAT);
+      case '/v1/messages':
+        return await chat(req, res, opts, ANTHROPIC_MESSAGES);
       case '/v1/models':
         return requireMethod(req, 'GET', () => models(res, opts));
       case '/healthz':
@@ -47,13 +50,17 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: SidecarSe
   } catch (e) {
     const err = asTurnoutError(e);
     if (err.code === 'internal_error') opts.onInternalError?.(e);
-    sendError(res, err);
+    sendError(res, err, path === '/v1/messages' ? 'anthropic' : 'openai');
   }
 }
 
-async function chat(req: IncomingMessage, res: ServerResponse, opts: SidecarServerOptions): Promise<void> {
-  if (req.method !== 'POST')
-    throw new TurnoutError('method_not_allowed', 'use POST for /v1/chat/completions');
+async function chat(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: SidecarServerOptions,
+  api: InboundApi,
+): Promise<void> {
+  if (req.method !== 'POST') throw new TurnoutError('method_not_allowed', `use POST for ${req.url}`);
   const client = new AbortController();
   res.once('close', () => {
     if (!res.writableFinished) client.abort(new Error('caller disconnected'));
@@ -70,6 +77,7 @@ async function chat(req: IncomingMessage, res: ServerResponse, opts: SidecarServ
         ...(opts.onDecision && { onDecision: opts.onDecision }),
       },
       client.signal,
+      api,
     );
   } catch (e) {
     decision = (e as { decision?: Decision }).decision;

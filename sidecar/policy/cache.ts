@@ -52,6 +52,5 @@ export function store(rc: RouteCache, out: DispatchOutcome): void {
     ...(out.usage && { usage: out.usage }),
   };
   if (rec.body) rc.cache.set(rc.key, { ...common, stream: false, body: rec.body });
-  else if (rec.chunks)
-    rc.cache.set(rc.key, { ...common, stream: true, events: rec.chunks.map((c) => c.toString('utf8')) });
+  else if (rec.frames) rc.cache.set(rc.key, { ...common, stream: true, events: rec.frames });
 }

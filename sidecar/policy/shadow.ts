@@ -2,7 +2,8 @@
 // on real traffic. The copy is never returned, never awaited by the caller's request, and bounded in
 // number, so it cannot slow the caller or pile up; its outcome goes to the decision log only.
 import type { SnapshotRoute } from '../../api/index.ts';
-import { costUSD, usageFromOpenAi } from '../accounting/usage.ts';
+import { costUSD } from '../accounting/usage.ts';
+import { shaperFor } from '../dialects/shaper.ts';
 import type { Call, Decision } from '../upstream/call.ts';
 import { readAll } from '../upstream/attempt.ts';
 
@@ -47,15 +48,17 @@ async function sendShadow(call: Call, shadow: NonNullable<SnapshotRoute['shadow'
     const body: Record<string, unknown> = { ...call.body, stream: false };
     delete body.stream_options;
     const request = provider.adapter.chat(
-      { body, raw: Buffer.from(JSON.stringify(body)), stream: false },
+      { body, caller: 'openai', callerBody: body, raw: Buffer.from(JSON.stringify(body)), stream: false },
       { provider: provider.spec, model, apiKey: provider.apiKey },
     );
     const res = await provider.transport.send(request, signal);
     const bytes = await readAll(res.body, 16 * 1024 * 1024);
-    const usage =
-      res.status === 200
-        ? usageFromOpenAi((JSON.parse(bytes.toString('utf8')) as { usage?: unknown }).usage)
-        : undefined;
+    const shaper = shaperFor(provider.adapter.wireDialect, 'openai', {
+      model: model.name,
+      requestedModel: call.features.model,
+      callerWantsUsage: false,
+    });
+    const usage = res.status === 200 ? shaper.json(bytes).usage : undefined;
     const cost = usage && costUSD(usage, model.pricing);
     const ms = Date.now() - started;
     return {

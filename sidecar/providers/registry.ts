@@ -3,6 +3,9 @@ import { HttpTransport } from './http-transport.ts';
 import { MockTransport } from './mock/transport.ts';
 import { openAiCompatibleAdapter } from './openai-compatible/adapter.ts';
 import { openAiAdapter } from './openai/adapter.ts';
+import { anthropicAdapter } from './anthropic/adapter.ts';
+import { azureOpenAiAdapter } from './azure-openai/adapter.ts';
+import { geminiAdapter } from './gemini/adapter.ts';
 import type { ProviderAdapter, Transport } from './types.ts';
 
 interface ProviderKind {
@@ -12,9 +15,12 @@ interface ProviderKind {
 
 const http = (p: SnapshotProvider) => new HttpTransport(p);
 
-/** Provider types this sidecar can serve. A type missing here is skipped at routing time with a reason. */
-const KINDS: Partial<Record<ProviderType, ProviderKind>> = {
+/** Every provider type, by the adapter that phrases its requests and the transport that sends them. */
+const KINDS: Record<ProviderType, ProviderKind> = {
   openai: { adapter: openAiAdapter, transport: http },
+  'azure-openai': { adapter: azureOpenAiAdapter, transport: http },
+  anthropic: { adapter: anthropicAdapter, transport: http },
+  gemini: { adapter: geminiAdapter, transport: http },
   'openai-compatible': { adapter: openAiCompatibleAdapter, transport: http },
   mock: { adapter: openAiAdapter, transport: (p) => new MockTransport(p) },
 };

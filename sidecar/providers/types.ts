@@ -6,9 +6,12 @@ import type { SnapshotModel, SnapshotProvider } from '../../api/index.ts';
 export type WireDialect = 'openai' | 'anthropic' | 'gemini';
 
 export interface ChatCall {
-  /** The caller's parsed body in OpenAI Chat Completions form. */
+  /** The request in canonical OpenAI Chat Completions form. */
   body: Record<string, unknown>;
-  /** The caller's original bytes, forwarded untouched when no field needs to change. */
+  /** The dialect the caller spoke, its parsed body, and its original bytes: an upstream speaking the
+   * same dialect gets those bytes untouched when no field must change. */
+  caller: WireDialect;
+  callerBody: Record<string, unknown>;
   raw: Buffer;
   stream: boolean;
 }

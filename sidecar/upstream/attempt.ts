@@ -1,10 +1,13 @@
 // One attempt against one target. Nothing reaches the caller until the attempt has something worth
-// sending — a complete JSON answer, or a stream's first chunk — so any failure before that point can
-// still fail over invisibly. After that point, failures end the stream with an in-band error event.
+// sending — a complete JSON answer, or a stream's first translated frame — so any failure before that
+// point can still fail over invisibly. After that point, failures end the stream in-band.
 import type { Readable } from 'node:stream';
 import type { SnapshotModel, SnapshotTarget } from '../../api/index.ts';
-import { costUSD, formatUSD, usageFromOpenAi, type Usage } from '../accounting/usage.ts';
+import { costUSD, formatUSD, type Usage } from '../accounting/usage.ts';
+import { shaperFor, type Shaper } from '../dialects/shaper.ts';
+import { TurnoutError } from '../errors.ts';
 import type { RuntimeProvider } from '../snapshot/runtime.ts';
+import type { Call } from './call.ts';
 import {
   classifyError,
   classifyStatus,
@@ -12,7 +15,6 @@ import {
   TimeoutError,
   type AttemptFailure,
 } from './classify.ts';
-import type { Call } from './call.ts';
 import { pipeStream } from './stream.ts';
 
 export type AttemptResult =
@@ -23,35 +25,61 @@ export type AttemptResult =
       costUSD?: number;
       streamError?: string;
       ttftMs?: number;
-      /** What the caller received, kept only when the route caches: the JSON body or the SSE chunks. */
-      recorded?: { headers: Record<string, string>; body?: Buffer; chunks?: Buffer[] };
+      /** What the caller received, kept only when the route caches: the JSON body or the SSE frames. */
+      recorded?: { headers: Record<string, string>; body?: Buffer; frames?: string[] };
     }
   | {
       kind: 'failed';
       failure: AttemptFailure;
       body?: Buffer;
       headers?: Record<string, string | string[] | undefined>;
-    };
+    }
+  /** The target cannot take this request at all (a parameter it refuses): not an upstream failure. */
+  | { kind: 'unsuitable'; error: TurnoutError };
 
 const MAX_ERROR_BODY = 64 * 1024;
 
+interface AttemptTarget {
+  target: SnapshotTarget;
+  provider: RuntimeProvider;
+  model: SnapshotModel;
+}
+
 export async function runAttempt(
   call: Call,
-  target: SnapshotTarget,
-  provider: RuntimeProvider,
-  model: SnapshotModel,
+  t: AttemptTarget,
   attemptNumber: number,
   deadline: number,
 ): Promise<AttemptResult> {
-  const { adapter, transport } = provider;
+  const { adapter, transport, spec } = t.provider;
   if (!adapter || !transport) throw new Error('runAttempt needs a bound provider');
+  let request;
+  try {
+    request = adapter.chat(
+      {
+        body: call.body,
+        caller: call.caller,
+        callerBody: call.callerBody,
+        raw: call.raw,
+        stream: call.features.stream,
+      },
+      { provider: spec, model: t.model, apiKey: t.provider.apiKey },
+    );
+  } catch (e) {
+    if (e instanceof TurnoutError) return { kind: 'unsuitable', error: e };
+    throw e;
+  }
+  const shaper = shaperFor(adapter.wireDialect, call.caller, {
+    model: t.model.name,
+    requestedModel: call.features.model,
+    callerWantsUsage: call.callerWantsUsage,
+  });
   const attemptStartedAt = Date.now();
   const controller = new AbortController();
   const onClientAbort = () => controller.abort(call.clientSignal.reason);
   call.clientSignal.addEventListener('abort', onClientAbort, { once: true });
-  const spec = provider.spec;
   const waitMs = Math.min(
-    deadline - Date.now(),
+    deadline - attemptStartedAt,
     call.features.stream
       ? (call.route.route.timeouts.firstTokenMs ?? spec.timeouts.firstTokenMs)
       : spec.timeouts.totalMs,
@@ -61,45 +89,33 @@ export async function runAttempt(
     Math.max(0, waitMs),
   );
   try {
-    const request = adapter.chat(
-      { body: call.body, raw: call.raw, stream: call.features.stream },
-      { provider: spec, model, apiKey: provider.apiKey },
-    );
     const upstream = await transport.send(request, controller.signal);
     if (upstream.status < 200 || upstream.status >= 300) {
       const body = await readAll(upstream.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
-      const failureClass = classifyStatus(upstream.status);
-      const retryAfterMs = parseRetryAfter(upstream.headers['retry-after']);
-      const failure: AttemptFailure = {
-        failureClass,
-        status: upstream.status,
-        message: `${spec.name}/${model.name} answered ${upstream.status}`,
-        ...(retryAfterMs !== undefined && { retryAfterMs }),
-      };
-      return { kind: 'failed', failure, body, headers: upstream.headers };
+      return upstreamError(upstream.status, upstream.headers, body, shaper, `${spec.name}/${t.model.name}`);
     }
-    const headers = servedHeaders(call, target, provider, attemptNumber);
+    const headers = servedHeaders(call, t.target, t.provider, attemptNumber);
     if (call.features.stream) {
-      return await pipeStream(
-        call,
-        upstream.body,
-        headers,
+      return await pipeStream(call, upstream.body, headers, {
         controller,
-        timer,
-        spec.timeouts.idleMs,
-        model,
+        firstChunkTimer: timer,
+        idleMs: spec.timeouts.idleMs,
+        model: t.model,
         attemptStartedAt,
-      );
+        translator: shaper.stream(),
+      });
     }
     const bytes = await readAll(upstream.body, Number.POSITIVE_INFINITY);
     clearTimeout(timer);
-    return serveJson(call, bytes, headers, model);
+    return serveJson(call, bytes, headers, t.model, shaper);
   } catch (err) {
     const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
-    const failureClass = classifyError(reason);
     return {
       kind: 'failed',
-      failure: { failureClass, message: `${spec.name}/${model.name}: ${describe(reason)}` },
+      failure: {
+        failureClass: classifyError(reason),
+        message: `${spec.name}/${t.model.name}: ${describe(reason)}`,
+      },
     };
   } finally {
     clearTimeout(timer);
@@ -107,15 +123,35 @@ export async function runAttempt(
   }
 }
 
+function upstreamError(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  body: Buffer,
+  shaper: Shaper,
+  who: string,
+): AttemptResult {
+  const { neutral, bytes } = shaper.error(status, body);
+  const retryAfterMs = parseRetryAfter(headers['retry-after']);
+  const failure: AttemptFailure = {
+    failureClass: classifyStatus(status),
+    status,
+    message: `${who} answered ${status}${neutral.kind === 'other' ? '' : ` (${neutral.kind})`}`,
+    kind: neutral.kind,
+    ...(retryAfterMs !== undefined && { retryAfterMs }),
+  };
+  return { kind: 'failed', failure, body: bytes, headers: { 'content-type': 'application/json' } };
+}
+
 function serveJson(
   call: Call,
   bytes: Buffer,
   headers: Record<string, string>,
   model: SnapshotModel,
+  shaper: Shaper,
 ): AttemptResult {
-  let parsed: { usage?: unknown };
+  let shaped;
   try {
-    parsed = JSON.parse(bytes.toString('utf8')) as { usage?: unknown };
+    shaped = shaper.json(bytes);
   } catch {
     // A 200 whose body is not JSON is a broken upstream, not an answer: fail over.
     return {
@@ -126,19 +162,19 @@ function serveJson(
       },
     };
   }
-  const usage = usageFromOpenAi(parsed.usage);
+  const usage = shaped.usage;
   const cost = usage && costUSD(usage, model.pricing);
   if (cost !== undefined) headers['x-turnout-cost-usd'] = formatUSD(cost);
   headers['content-type'] = 'application/json';
-  headers['content-length'] = String(bytes.length);
+  headers['content-length'] = String(shaped.bytes.length);
   call.res.writeHead(200, headers);
-  call.res.end(bytes);
+  call.res.end(shaped.bytes);
   return {
     kind: 'served',
     status: 200,
     ...(usage && { usage }),
     ...(cost !== undefined && { costUSD: cost }),
-    ...(call.recordAnswer && { recorded: { headers, body: bytes } }),
+    ...(call.recordAnswer && { recorded: { headers, body: shaped.bytes } }),
   };
 }
 

@@ -4,6 +4,9 @@ import type { Usage } from '../accounting/usage.ts';
 import type { ChatBody, RequestFeatures } from '../routing/features.ts';
 import type { RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
 import type { SidecarState } from '../runtime-state.ts';
+import type { CallerDialect } from '../dialects/shaper.ts';
+import type { TurnoutError } from '../errors.ts';
+import type { Candidate } from './candidates.ts';
 
 /** Everything one caller request carries through routing and its attempts. */
 export interface Call {
@@ -23,6 +26,16 @@ export interface Call {
   affinityHit?: boolean;
   /** Keep what the caller received, for the response cache. */
   recordAnswer?: boolean;
+  /** The dialect the caller speaks, its own parsed body, and whether it asked for stream usage. */
+  caller: CallerDialect;
+  callerBody: Record<string, unknown>;
+  callerWantsUsage: boolean;
+  /** Candidates after the one being tried (for context-length failover). */
+  remaining: Candidate[];
+  /** Set when an upstream said the prompt is too long: smaller windows are not tried. */
+  minContextWindow?: number;
+  /** Why a target could not take the request at all, when none could. */
+  unsuitable?: TurnoutError;
 }
 
 export interface AttemptRecord {

@@ -7,6 +7,8 @@ export interface AttemptFailure {
   message: string;
   status?: number;
   retryAfterMs?: number;
+  /** What the upstream's error body says it is (context-length, content-policy, …), when it said. */
+  kind?: import('../translate/index.ts').ErrorKind;
 }
 
 export function classifyStatus(status: number): FailureClass | undefined {

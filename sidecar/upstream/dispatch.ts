@@ -30,12 +30,25 @@ export async function dispatch(call: Call): Promise<DispatchOutcome> {
   const failures: AttemptFailure[] = [];
   for (let round = 0; round <= retry.attempts; round++) {
     if (round > 0 && !(await backoff(call, round, failures.slice(-candidates.length), deadline))) break;
-    for (const c of candidates) {
+    for (const [i, c] of candidates.entries()) {
       if (Date.now() >= deadline || call.clientSignal.aborted) break;
+      call.remaining = candidates.slice(i + 1);
+      if (
+        call.minContextWindow !== undefined &&
+        (c.model.contextWindow ?? Number.POSITIVE_INFINITY) < call.minContextWindow
+      ) {
+        call.skipped.push({
+          provider: c.target.provider,
+          model: c.target.model,
+          reason: 'context window smaller than one an upstream already found too short',
+        });
+        continue;
+      }
       const outcome = await tryCandidate(call, c, deadline, failures);
       if (outcome) return outcome;
     }
   }
+  if (call.attempts.length === 0 && call.unsuitable) throw call.unsuitable;
   throw exhausted(call, failures, deadline);
 }
 
@@ -57,7 +70,7 @@ async function tryCandidate(
     return undefined;
   }
   const started = Date.now();
-  const result = await runAttempt(call, c.target, c.provider, c.model, call.attempts.length + 1, deadline);
+  const result = await runAttempt(call, c, call.attempts.length + 1, deadline);
   const record = { provider: c.target.provider, model: c.target.model, ms: Date.now() - started };
   const served = (r: Served): DispatchOutcome => ({
     ...r,
@@ -65,6 +78,12 @@ async function tryCandidate(
     model: c.target.model,
     simulated: c.provider.spec.simulated,
   });
+  if (result.kind === 'unsuitable') {
+    gate.done({ answered: false, aborted: true, totalMs: 0 });
+    call.skipped.push({ provider: c.target.provider, model: c.target.model, reason: result.error.message });
+    call.unsuitable = result.error;
+    return undefined;
+  }
   if (result.kind === 'served') {
     const tokens = result.usage && result.usage.inputTokens + result.usage.outputTokens;
     gate.done({
@@ -90,13 +109,17 @@ async function tryCandidate(
     ...(failureClass !== undefined && { failureClass }),
   });
   forget(call, c);
-  const retryable = failureClass !== undefined && call.route.route.retry.on.includes(failureClass);
+  // The prompt was too long for this model: worth trying a later candidate with a larger window, if any.
+  const largerWindow = f.kind === 'context-length' && hasLargerWindow(call, c);
+  const retryable =
+    largerWindow || (failureClass !== undefined && call.route.route.retry.on.includes(failureClass));
   call.attempts.push({
     ...record,
-    outcome: retryable ? failureClass : 'refused',
+    outcome: retryable ? (failureClass ?? 'server-error') : 'refused',
     message: f.message,
     ...(f.status !== undefined && { status: f.status }),
   });
+  if (largerWindow) call.minContextWindow = (c.model.contextWindow ?? 0) + 1;
   if (retryable) {
     failures.push(f);
     return undefined;
@@ -104,6 +127,11 @@ async function tryCandidate(
   // Not ours to retry (a 400, a 401, a class the route does not fail over on): the caller gets the upstream's answer.
   passThrough(call, result, c);
   return served({ kind: 'served', status: f.status ?? 502 });
+}
+
+function hasLargerWindow(call: Call, c: Candidate): boolean {
+  const current = c.model.contextWindow ?? 0;
+  return call.remaining.some((o) => o !== c && (o.model.contextWindow ?? Number.POSITIVE_INFINITY) > current);
 }
 
 function sessionOf(call: Call): string | undefined {

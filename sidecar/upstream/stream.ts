@@ -2,76 +2,105 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { SnapshotModel } from '../../api/index.ts';
 import { costUSD } from '../accounting/usage.ts';
+import { sseTranslatorPipe, type StreamTranslator } from '../translate/index.ts';
 import type { AttemptResult } from './attempt.ts';
 import type { Call } from './call.ts';
 import { TimeoutError } from './classify.ts';
-import { StreamObserver } from './stream-observer.ts';
+
+const FINISHED_GRACE_MS = 2000;
+
+export interface StreamAttempt {
+  controller: AbortController;
+  firstChunkTimer: NodeJS.Timeout;
+  idleMs: number;
+  model: SnapshotModel;
+  attemptStartedAt: number;
+  translator: StreamTranslator;
+}
 
 /**
- * Streams an upstream SSE answer to the caller. Waits for the first chunk before committing (headers
- * sent), so a stream that never starts still fails over. Once committed, a cut, stalled or broken
- * upstream ends with an in-band error event — never with a clean end that would pass for a full answer.
+ * Streams an upstream SSE answer to the caller, event by event through the dialect translator. Waits
+ * for the first frame worth sending before committing (headers sent), so a stream that never starts,
+ * or opens with an error event, still fails over. Once committed, a cut, stalled or broken upstream
+ * ends with an in-band error frame — never with a clean end that would pass for a full answer.
  */
 export async function pipeStream(
   call: Call,
   body: Readable,
   headers: Record<string, string>,
-  controller: AbortController,
-  firstChunkTimer: NodeJS.Timeout,
-  idleMs: number,
-  model: SnapshotModel,
-  attemptStartedAt: number,
+  a: StreamAttempt,
 ): Promise<AttemptResult> {
   const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const first = await chunks.next(); // throws before commit: the caller fails over
-  clearTimeout(firstChunkTimer);
-  const ttftMs = Date.now() - attemptStartedAt;
-  if (first.done) {
-    return {
-      kind: 'failed',
-      failure: { failureClass: 'server-error', message: `${headers['x-turnout-provider']}: empty stream` },
-    };
+  const pipe = sseTranslatorPipe(a.translator);
+  let first: string[] = [];
+  while (first.length === 0) {
+    const next = await chunks.next(); // throws before commit: the caller fails over
+    first = next.done ? pipe.end() : pipe.feed(next.value);
+    if (a.translator.error !== undefined || (next.done && first.length === 0)) {
+      body.destroy();
+      return {
+        kind: 'failed',
+        failure: {
+          failureClass: 'server-error',
+          message: `${headers['x-turnout-provider']}: ${a.translator.error ?? 'empty stream'}`,
+        },
+      };
+    }
+    if (next.done) break;
   }
-  const observer = new StreamObserver();
+  clearTimeout(a.firstChunkTimer);
+  const ttftMs = Date.now() - a.attemptStartedAt;
   const res = call.res;
-  const recorded = call.recordAnswer ? ([] as Buffer[]) : undefined;
+  const recorded = call.recordAnswer ? ([] as string[]) : undefined;
   const sentHeaders = { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
   res.writeHead(200, sentHeaders);
-  res.flushHeaders();
-  const idle = setTimeout(
-    () => controller.abort(new TimeoutError(`stream stalled: no chunk for ${idleMs} ms`)),
-    idleMs,
+  const write = async (frames: string[]) => {
+    if (frames.length === 0) return;
+    recorded?.push(...frames);
+    if (!res.write(frames.length === 1 ? (frames[0] as string) : frames.join('')))
+      await once(res, 'drain', { signal: call.clientSignal });
+  };
+  // After the model has finished, only trailing usage and the end marker may follow: an upstream that
+  // then goes quiet is closed cleanly after a short grace instead of waiting out the idle timeout.
+  let idle = setTimeout(
+    () => a.controller.abort(new TimeoutError(`stream stalled: no chunk for ${a.idleMs} ms`)),
+    a.idleMs,
   );
-  let streamError: string | undefined;
+  let graceSet = false;
   try {
-    let chunk: Buffer = first.value;
-    for (;;) {
-      observer.feed(chunk);
-      recorded?.push(chunk);
-      if (!res.write(chunk)) await once(res, 'drain', { signal: call.clientSignal });
+    await write(first);
+    while (!a.translator.completed) {
+      if (!graceSet && a.translator.finishReason !== undefined) {
+        graceSet = true;
+        clearTimeout(idle);
+        idle = setTimeout(
+          () => a.controller.abort(new TimeoutError('no end marker after the answer finished')),
+          Math.min(a.idleMs, FINISHED_GRACE_MS),
+        );
+      }
       const next = await chunks.next();
       if (next.done) break;
       idle.refresh();
-      chunk = next.value;
+      await write(pipe.feed(next.value));
     }
-    if (!observer.done) {
-      if (observer.finishReason !== undefined) {
-        res.write('data: [DONE]\n\n');
-        recorded?.push(Buffer.from('data: [DONE]\n\n'));
-      } else streamError = 'upstream stream ended before the answer was complete';
-    }
+    await write(pipe.end());
   } catch (err) {
     if (call.clientSignal.aborted)
       return { kind: 'served', status: 499, ttftMs, streamError: 'caller disconnected' };
-    const reason: unknown = controller.signal.aborted ? controller.signal.reason : err;
-    streamError = `upstream stream failed: ${reason instanceof Error ? reason.message : String(reason)}`;
+    const reason: unknown = a.controller.signal.aborted ? a.controller.signal.reason : err;
+    const finished = a.translator.finishReason !== undefined && reason instanceof TimeoutError;
+    const frames = finished
+      ? pipe.end()
+      : pipe.fail(`upstream stream failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+    await write(frames).catch(() => undefined);
+    if (!finished) body.destroy();
   } finally {
     clearTimeout(idle);
   }
-  if (streamError !== undefined) res.write(inBandError(streamError));
   res.end();
-  const usage = observer.usage;
-  const cost = usage && costUSD(usage, model.pricing);
+  const streamError = a.translator.error;
+  const usage = a.translator.usage;
+  const cost = usage && costUSD(usage, a.model.pricing);
   return {
     kind: 'served',
     status: 200,
@@ -79,11 +108,6 @@ export async function pipeStream(
     ...(usage && { usage }),
     ...(cost !== undefined && { costUSD: cost }),
     ...(streamError !== undefined && { streamError }),
-    ...(recorded && streamError === undefined && { recorded: { headers: sentHeaders, chunks: recorded } }),
+    ...(recorded && streamError === undefined && { recorded: { headers: sentHeaders, frames: recorded } }),
   };
-}
-
-/** An OpenAI-style error event: the openai SDKs raise it as an APIError instead of returning a short answer. */
-function inBandError(message: string): string {
-  return `data: ${JSON.stringify({ error: { message, type: 'api_error', param: null, code: 'upstream_stream_error' } })}\n\n`;
 }

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { costUSD, usageFromOpenAi } from '../accounting/usage.ts';
 import { classifyError, classifyStatus, parseRetryAfter, TimeoutError } from './classify.ts';
-import { StreamObserver } from './stream-observer.ts';
 
 describe('classify', () => {
   it("maps statuses to failure classes; other 4xx are the caller's", () => {
@@ -45,29 +44,5 @@ describe('cost', () => {
     );
     assert.equal(costUSD(usage, undefined), undefined);
     assert.equal(usageFromOpenAi(null), undefined);
-  });
-});
-
-describe('stream observer', () => {
-  it('sees [DONE], the finish reason and usage across arbitrary chunk splits', () => {
-    const text =
-      'data: {"choices":[{"delta":{"content":"hi"},"finish_reason":null}]}\n\n' +
-      'data: {"choices":[{"delta":{},"finish_reason":"stop"}]}\n\n' +
-      'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}\n\ndata: [DONE]\n\n';
-    const bytes = Buffer.from(text);
-    for (const cut of [1, 7, 50, bytes.length - 3]) {
-      const o = new StreamObserver();
-      o.feed(bytes.subarray(0, cut));
-      o.feed(bytes.subarray(cut));
-      assert.equal(o.done, true);
-      assert.equal(o.finishReason, 'stop');
-      assert.equal(o.usage?.outputTokens, 5);
-    }
-  });
-  it('counts a malformed event without throwing', () => {
-    const o = new StreamObserver();
-    o.feed(Buffer.from('data: {"finish_reason":"stop", broken\n\n'));
-    assert.equal(o.malformed, 1);
-    assert.equal(o.done, false);
   });
 });

@@ -7,26 +7,34 @@ export function basePath(endpoint: string | undefined): string {
 }
 
 /**
- * OpenAI Chat Completions, spoken natively: the body goes out as the caller sent it, byte for byte,
- * unless the routed model differs from the requested one — then only `model` is replaced.
+ * An OpenAI Chat Completions body for the target model. An OpenAI caller's bytes go out untouched when
+ * nothing must change; streams ask for usage (stream_options.include_usage) when `askUsage`, so cost and
+ * budgets see real token counts — the passthrough stream drops that chunk again if the caller did not ask.
  */
-export function openAiChatRequest(
-  call: ChatCall,
-  ctx: AdapterContext,
-  extraHeaders: Record<string, string> = {},
-): PreparedRequest {
-  const sameModel = call.body.model === ctx.model.name;
-  const headers: Record<string, string> = { 'content-type': 'application/json', ...extraHeaders };
+export function openAiChatBody(call: ChatCall, model: string, askUsage: boolean): string | Buffer {
+  const source = call.caller === 'openai' ? call.callerBody : call.body;
+  const injectUsage = call.stream && askUsage;
+  if (call.caller === 'openai' && source.model === model && !injectUsage) return call.raw;
+  const options = (source.stream_options as Record<string, unknown> | undefined) ?? {};
+  return JSON.stringify({
+    ...source,
+    model,
+    ...(injectUsage && { stream_options: { ...options, include_usage: true } }),
+  });
+}
+
+export function openAiChatRequest(call: ChatCall, ctx: AdapterContext, askUsage: boolean): PreparedRequest {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (ctx.apiKey !== undefined) headers.authorization = `Bearer ${ctx.apiKey}`;
   return {
     method: 'POST',
     path: `${basePath(ctx.provider.endpoint)}/chat/completions`,
     headers,
-    body: sameModel ? call.raw : JSON.stringify({ ...call.body, model: ctx.model.name }),
+    body: openAiChatBody(call, ctx.model.name, askUsage),
   };
 }
 
 export const openAiAdapter: ProviderAdapter = {
   wireDialect: 'openai',
-  chat: (call, ctx) => openAiChatRequest(call, ctx),
+  chat: (call, ctx) => openAiChatRequest(call, ctx, true),
 };

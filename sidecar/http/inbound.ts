@@ -1,0 +1,62 @@
+// The request dialects the sidecar accepts. Each validates the caller's body once, at the edge, and
+// gives the canonical OpenAI Chat form routing works on, plus the caller's own body for upstreams that
+// speak the caller's dialect natively.
+import type { CallerDialect } from '../dialects/shaper.ts';
+import { TurnoutError } from '../errors.ts';
+import { asChatBody, type ChatBody } from '../routing/features.ts';
+import { openAiRequestFromAnthropic } from '../translate/index.ts';
+
+export interface InboundApi {
+  /** Cache and log name of the surface, e.g. openai.chat. */
+  name: string;
+  caller: CallerDialect;
+  parse(value: unknown): { canonical: ChatBody; callerBody: Record<string, unknown> };
+}
+
+export const OPENAI_CHAT: InboundApi = {
+  name: 'openai.chat',
+  caller: 'openai',
+  parse(value) {
+    const body = asChatBody(value);
+    return { canonical: body, callerBody: body };
+  },
+};
+
+export const ANTHROPIC_MESSAGES: InboundApi = {
+  name: 'anthropic.messages',
+  caller: 'anthropic',
+  parse(value) {
+    const body = asAnthropicBody(value);
+    return {
+      canonical: asChatBody({ ...openAiRequestFromAnthropic(body), model: body.model }),
+      callerBody: body,
+    };
+  },
+};
+
+/** The fields of an Anthropic Messages request routing relies on; the rest is the translator's. */
+function asAnthropicBody(value: unknown): Record<string, unknown> & { model: string } {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TurnoutError('invalid_request', 'the request body must be a JSON object');
+  }
+  const body = value as Record<string, unknown>;
+  if (typeof body.model !== 'string' || body.model.length === 0) {
+    throw new TurnoutError('invalid_request', 'model: is required and must be a non-empty string', {
+      param: 'model',
+    });
+  }
+  if (!Array.isArray(body.messages) || body.messages.length === 0) {
+    throw new TurnoutError('invalid_request', 'messages: is required and must be a non-empty array', {
+      param: 'messages',
+    });
+  }
+  if (typeof body.max_tokens !== 'number' || !Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
+    throw new TurnoutError('invalid_request', 'max_tokens: is required and must be a positive integer', {
+      param: 'max_tokens',
+    });
+  }
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw new TurnoutError('invalid_request', 'stream: must be true or false', { param: 'stream' });
+  }
+  return body as Record<string, unknown> & { model: string };
+}
