@@ -1,0 +1,11 @@
+export { ClusterCache } from './cluster-cache.ts';
+export type { ChangeKind, ClusterCacheOptions, Resource } from './cluster-cache.ts';
+export { Backoff, delayFor, sleep } from './backoff.ts';
+export { jsonLogger, silentLogger, errorText } from './log.ts';
+export type { Logger } from './log.ts';
+export { isInjected } from './objects.ts';
+export type { Cached, CachedPolicy, CachedProvider, Issue, ObjectRef } from './objects.ts';
+export { Reflector } from './reflector.ts';
+export type { ListPage, ReflectorOptions } from './reflector.ts';
+export { KubeWriter, FIELD_MANAGER } from './writer.ts';
+export { loadKubeConfig } from './kubeconfig.ts';

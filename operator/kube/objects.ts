@@ -1,0 +1,129 @@
+// The boundary between the apiserver and the operator: each object is validated once here with the
+// zod schemas of api/, and only the fields the operator uses are kept. An object zod refuses is kept
+// too, as its issues, so the reconciler can report it (a condition) instead of crashing or hiding it.
+import type { z } from 'zod';
+import {
+  formatPath,
+  modelProvider,
+  routingPolicy,
+  secret,
+  type ModelProvider,
+  type RoutingPolicy,
+  type Secret,
+} from '../../api/index.ts';
+import { INJECT_LABEL, type PodIdentity } from '../contract.ts';
+import type { RawObject } from './store.ts';
+
+export interface ObjectRef {
+  namespace: string;
+  name: string;
+  uid: string;
+  generation: number;
+  resourceVersion: string;
+}
+
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/** A Turnout custom resource as cached: parsed when valid, its issues when not. */
+export interface Cached<T> {
+  ref: ObjectRef;
+  annotations: Readonly<Record<string, string>>;
+  /** The status as stored on the apiserver (not validated: only compared and overwritten). */
+  status: unknown;
+  valid?: T;
+  issues: Issue[];
+}
+
+export type CachedProvider = Cached<ModelProvider>;
+export type CachedPolicy = Cached<RoutingPolicy>;
+
+interface Meta {
+  name?: string;
+  namespace?: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+const metaOf = (raw: RawObject): Meta => raw.metadata ?? {};
+
+function refOf(m: Meta): ObjectRef {
+  return {
+    namespace: m.namespace ?? '',
+    name: m.name ?? '',
+    uid: m.uid ?? '',
+    generation: m.generation ?? 0,
+    resourceVersion: m.resourceVersion ?? '',
+  };
+}
+
+function cached<T>(schema: z.ZodType<T>, raw: RawObject): Cached<T> {
+  const { status, ...rest } = raw;
+  const m = metaOf(raw);
+  // managedFields and the like are noise to validation and to memory alike.
+  const { name, namespace, uid, generation, resourceVersion, labels, annotations } = m;
+  const metadata = { name, namespace, uid, generation, resourceVersion, labels, annotations };
+  const parsed = schema.safeParse({ ...rest, metadata });
+  const base = { ref: refOf(m), annotations: m.annotations ?? {}, status };
+  if (parsed.success) return { ...base, valid: parsed.data, issues: [] };
+  const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+  return { ...base, issues };
+}
+
+export const projectProvider = (raw: RawObject): CachedProvider => cached(modelProvider, raw);
+export const projectPolicy = (raw: RawObject): CachedPolicy => cached(routingPolicy, raw);
+
+/** Keeps a Secret only when `wanted` says a ModelProvider references it; never anything but its data. */
+export function secretProjector(wanted: (namespace: string, name: string) => boolean) {
+  return (raw: RawObject): Secret | undefined => {
+    const m = metaOf(raw);
+    if (!m.name || !wanted(m.namespace ?? '', m.name)) return undefined;
+    const parsed = secret.safeParse({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
+      type: raw['type'],
+      data: raw['data'],
+    });
+    return parsed.success ? parsed.data : undefined;
+  };
+}
+
+/** Namespaces are kept only while they carry the injection label. */
+export function projectNamespace(raw: RawObject): string | undefined {
+  const m = metaOf(raw);
+  return m.labels?.[INJECT_LABEL] === 'true' ? (m.name ?? '') : undefined;
+}
+
+/** A pod is injected when it says so, or its namespace does and the pod does not opt out. */
+export function isInjected(podLabels: Readonly<Record<string, string>>, namespaceInjected: boolean): boolean {
+  const own = podLabels[INJECT_LABEL];
+  return own === 'true' || (namespaceInjected && own !== 'false');
+}
+
+/** Keeps injected pods that may still run (not Succeeded/Failed), as the identity the push server checks. */
+export function podProjector(namespaceInjected: (namespace: string) => boolean) {
+  return (raw: RawObject): PodIdentity | undefined => {
+    const m = metaOf(raw);
+    const labels = m.labels ?? {};
+    const phase = (raw['status'] as { phase?: string } | undefined)?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return undefined;
+    if (!m.name || !isInjected(labels, namespaceInjected(m.namespace ?? ''))) return undefined;
+    return { namespace: m.namespace ?? '', name: m.name, uid: m.uid ?? '', labels: { ...labels } };
+  };
+}
+
+/** "namespace/name" of every Secret a valid ModelProvider's auth.secretRef names. */
+export function referencedSecrets(providers: readonly CachedProvider[]): Set<string> {
+  const out = new Set<string>();
+  for (const p of providers) {
+    const ref = p.valid?.spec.auth?.secretRef;
+    if (ref) out.add(`${p.ref.namespace}/${ref.name}`);
+  }
+  return out;
+}

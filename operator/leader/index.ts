@@ -1,0 +1,2 @@
+export { LeaderElector, REVISION_ANNOTATION } from './lease-elector.ts';
+export type { LeaderElectorOptions, RevisionFloor } from './lease-elector.ts';

@@ -1,0 +1,13 @@
+export { Controller } from './controller.ts';
+export type { CacheReader, ControllerDeps } from './controller.ts';
+export { DesiredStateStore } from './desired-state.ts';
+export { LastAccepted, LAST_ACCEPTED_ANNOTATION } from './last-accepted.ts';
+export { planNamespace } from './plan.ts';
+export type { NamespacePlan, PolicyPlan, ProviderPlan } from './plan.ts';
+export { policyStatus, acceptedReason } from './policy-status.ts';
+export { providerStatus, readyReason } from './provider-status.ts';
+export { WorkQueue } from './queue.ts';
+export { RevisionClock } from './revision-clock.ts';
+export { countSidecars, expectedVersions } from './sidecar-counts.ts';
+export { StatusSync } from './status-sync.ts';
+export { NOOP_SYNC_REPORTER } from './noop-sync-reporter.ts';

@@ -1,0 +1,51 @@
+// Which selected sidecars run what they should. A sidecar is synced when it acknowledged the snapshot
+// its own labels call for now, rejected when it refused exactly that snapshot, and stale otherwise
+// (still on an older one, or never connected). Disconnected sidecars that acked it still count as
+// synced: they keep serving the acknowledged snapshot.
+import { selects, snapshotFor, type CompiledNamespace } from '../compile/index.ts';
+import type { PodIdentity, SidecarSyncState } from '../contract.ts';
+
+export interface SidecarCounts {
+  selected: number;
+  synced: number;
+  stale: number;
+  rejected: number;
+  /** "pod: message" for each sidecar that refused its snapshot. */
+  rejections: string[];
+}
+
+/** Memoises the expected snapshot version per label set: many pods share their labels. */
+export function expectedVersions(
+  compiled: CompiledNamespace | undefined,
+  namespace: string,
+): (labels: Readonly<Record<string, string>>) => string {
+  const memo = new Map<string, string>();
+  return (labels) => {
+    const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    let v = memo.get(key);
+    if (v === undefined) memo.set(key, (v = snapshotFor(compiled, namespace, labels).version));
+    return v;
+  };
+}
+
+export function countSidecars(
+  pods: readonly PodIdentity[],
+  selector: Readonly<Record<string, string>> | undefined,
+  expected: (labels: Readonly<Record<string, string>>) => string,
+  states: ReadonlyMap<string, SidecarSyncState>,
+): SidecarCounts {
+  const counts: SidecarCounts = { selected: 0, synced: 0, stale: 0, rejected: 0, rejections: [] };
+  if (!selector) return counts;
+  for (const pod of pods) {
+    if (!selects(selector, pod.labels)) continue;
+    counts.selected++;
+    const version = expected(pod.labels);
+    const state = states.get(pod.name);
+    if (state?.ackedVersion === version) counts.synced++;
+    else if (state?.rejected?.version === version) {
+      counts.rejected++;
+      counts.rejections.push(`${pod.name}: ${state.rejected.message}`);
+    } else counts.stale++;
+  }
+  return counts;
+}

@@ -1,0 +1,162 @@
+// Brings the apiserver in line with a namespace plan: status (only when it changed), a Warning Event
+// when an object turns bad, and the last-accepted annotation. Leader only; isLeader() is checked right
+// before every write so a replica that lost its Lease stops writing at once.
+import { snapshotFor } from '../compile/index.ts';
+import type { PodIdentity, SyncReporter } from '../contract.ts';
+import { errorText, type Logger } from '../kube/log.ts';
+import type { Cached, CachedPolicy, ObjectRef } from '../kube/objects.ts';
+import type { RawObject } from '../kube/store.ts';
+import type { KubeWriter, TurnoutKind } from '../kube/writer.ts';
+import { conditionOf, sameStatus } from './conditions.ts';
+import { annotationUpdate, LAST_ACCEPTED_ANNOTATION } from './last-accepted.ts';
+import type { NamespacePlan, PolicyPlan, ProviderPlan } from './plan.ts';
+import { policyStatus } from './policy-status.ts';
+import { providerStatus } from './provider-status.ts';
+import { countSidecars, expectedVersions } from './sidecar-counts.ts';
+
+interface Written {
+  namespace: string;
+  /** The resourceVersion the patch was based on: while the cache still shows it, the cache is behind us. */
+  base: string;
+  resourceVersion: string;
+  status: unknown;
+}
+
+export interface StatusSyncDeps {
+  writer: KubeWriter;
+  sync: SyncReporter;
+  /** Injected pods of a namespace (from the informer cache). */
+  pods(namespace: string): PodIdentity[];
+  isLeader(): boolean;
+  log: Logger;
+  now?(): Date;
+}
+
+export class StatusSync {
+  readonly #d: StatusSyncDeps;
+  readonly #written = new Map<string, Written>();
+
+  constructor(deps: StatusSyncDeps) {
+    this.#d = deps;
+  }
+
+  /** Writes what differs; throws (to requeue) when any write failed, after trying all of them. */
+  async apply(plan: NamespacePlan): Promise<void> {
+    const now = (this.#d.now?.() ?? new Date()).toISOString();
+    const states = new Map(this.#d.sync.sidecars(plan.namespace).map((s) => [s.pod, s]));
+    const expected = expectedVersions(plan.compiled, plan.namespace);
+    const pods = this.#d.pods(plan.namespace);
+    const failures: unknown[] = [];
+    const attempt = async (what: () => Promise<void>) => {
+      try {
+        await what();
+      } catch (err) {
+        failures.push(err);
+      }
+    };
+    for (const p of plan.providers) await attempt(() => this.#provider(p, now));
+    for (const p of plan.policies) {
+      await attempt(async () => {
+        const counts = countSidecars(pods, p.selector, expected, states);
+        const version = p.selector && snapshotFor(plan.compiled, plan.namespace, p.selector).version;
+        await this.#policy(p, (cached) => policyStatus(cached, p.verdict, counts, version, now));
+      });
+    }
+    this.#forgetOthers(plan);
+    if (failures.length > 0)
+      throw new AggregateError(failures, `${failures.length} write(s) failed in ${plan.namespace}`);
+  }
+
+  async #provider(p: ProviderPlan, now: string): Promise<void> {
+    const before = conditionOf(this.#current(p.cached).status, 'Ready');
+    const status = await this.#write('ModelProvider', p.cached, (c) =>
+      providerStatus(c, p.errors, p.warnings, now),
+    );
+    const ready = conditionOf(status, 'Ready');
+    if (ready?.status === 'False' && !sameCondition(before, ready, p.cached.ref.generation)) {
+      await this.#event('ModelProvider', p.cached.ref, ready.reason ?? 'NotReady', ready.message ?? '');
+    }
+  }
+
+  async #policy(p: PolicyPlan, desired: (cached: CachedPolicy) => Record<string, unknown>): Promise<void> {
+    const before = conditionOf(this.#current(p.cached).status, 'Accepted');
+    const status = await this.#write('RoutingPolicy', p.cached, desired);
+    const accepted = conditionOf(status, 'Accepted');
+    if (accepted?.status === 'False' && !sameCondition(before, accepted, p.cached.ref.generation)) {
+      await this.#event('RoutingPolicy', p.cached.ref, 'Rejected', accepted.message ?? '');
+    }
+    const annotation = p.verdict.accepted ? annotationUpdate(p.cached) : undefined;
+    if (annotation !== undefined && this.#d.isLeader()) {
+      await this.#d.writer.annotate('RoutingPolicy', p.cached.ref, LAST_ACCEPTED_ANNOTATION, annotation);
+    }
+  }
+
+  /** Drops what we remember of objects of this namespace that no longer exist. */
+  #forgetOthers(plan: NamespacePlan): void {
+    const present = new Set([...plan.providers, ...plan.policies].map((p) => p.cached.ref.uid));
+    for (const [uid, w] of this.#written) {
+      if (w.namespace === plan.namespace && !present.has(uid)) this.#written.delete(uid);
+    }
+  }
+
+  /** The object's status as far as we know: our own last write when the cache has not caught up yet. */
+  #current<T>(cached: Cached<T>): { status: unknown; resourceVersion: string } {
+    const w = this.#written.get(cached.ref.uid);
+    if (w?.base === cached.ref.resourceVersion)
+      return { status: w.status, resourceVersion: w.resourceVersion };
+    if (w) this.#written.delete(cached.ref.uid);
+    return { status: cached.status, resourceVersion: cached.ref.resourceVersion };
+  }
+
+  /** Patches status when it differs (lastTransitionTime aside); returns the status now in effect. */
+  async #write<T>(
+    kind: TurnoutKind,
+    cached: Cached<T>,
+    desired: (cached: Cached<T>) => Record<string, unknown>,
+  ): Promise<unknown> {
+    const current = this.#current(cached);
+    const status = desired({ ...cached, status: current.status });
+    if (sameStatus(current.status, status) || !this.#d.isLeader()) return current.status;
+    const updated: RawObject = await this.#d.writer.patchStatus(
+      kind,
+      cached.ref,
+      current.resourceVersion,
+      status,
+    );
+    this.#written.set(cached.ref.uid, {
+      namespace: cached.ref.namespace,
+      base: cached.ref.resourceVersion,
+      resourceVersion: updated.metadata?.resourceVersion ?? '',
+      status: updated['status'],
+    });
+    return updated['status'];
+  }
+
+  async #event(kind: TurnoutKind, ref: ObjectRef, reason: string, message: string): Promise<void> {
+    if (!this.#d.isLeader()) return;
+    try {
+      await this.#d.writer.event({ kind, ref, type: 'Warning', reason, message });
+    } catch (err) {
+      // An Event is a courtesy: losing one must not requeue a status that is already right.
+      this.#d.log.warn('could not record event', {
+        kind,
+        namespace: ref.namespace,
+        name: ref.name,
+        error: errorText(err),
+      });
+    }
+  }
+}
+
+/** Whether `after` repeats `before` for this generation (so the transition was already announced). */
+function sameCondition(
+  before: ReturnType<typeof conditionOf>,
+  after: NonNullable<ReturnType<typeof conditionOf>>,
+  generation: number,
+): boolean {
+  return (
+    before?.status === after.status &&
+    before?.reason === after.reason &&
+    before?.observedGeneration === generation
+  );
+}
