@@ -1,5 +1,6 @@
 // The one place that decides whether a failed attempt may be retried elsewhere, and under which class.
 import type { FailureClass } from '../../api/index.ts';
+import type { ErrorKind } from '../translate/index.ts';
 
 export interface AttemptFailure {
   /** Undefined when the failure must go back to the caller as is (a 4xx other than 429/408). */
@@ -8,7 +9,7 @@ export interface AttemptFailure {
   status?: number;
   retryAfterMs?: number;
   /** What the upstream's error body says it is (context-length, content-policy, …), when it said. */
-  kind?: import('../translate/index.ts').ErrorKind;
+  kind?: ErrorKind;
 }
 
 export function classifyStatus(status: number): FailureClass | undefined {
