@@ -1,10 +1,14 @@
 // `turnout` command line. Each subcommand lives in its own module; this file only dispatches.
 import { UsageError } from './args.ts';
 import { DEV_USAGE, devCommand } from './dev.ts';
+import { OPERATOR_USAGE, operatorCommand } from './operator.ts';
+import { SIDECAR_USAGE, sidecarCommand } from './sidecar.ts';
 import { EXPLAIN_USAGE, explainCommand } from './explain.ts';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
   dev: { run: devCommand, usage: DEV_USAGE },
+  operator: { run: operatorCommand, usage: OPERATOR_USAGE },
+  sidecar: { run: sidecarCommand, usage: SIDECAR_USAGE },
   explain: { run: explainCommand, usage: EXPLAIN_USAGE },
 };
 
