@@ -87,6 +87,7 @@ export function explain(
     attempts: [],
     skipped: [],
     state: createSidecarState(),
+    operation: 'chat',
   } as unknown as Call;
   const { candidates, skipped } = candidatesFor(call);
   candidates.forEach((c, i) => {

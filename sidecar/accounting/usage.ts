@@ -43,3 +43,23 @@ export function costUSD(usage: Usage, pricing: Pricing | undefined): number | un
 
 /** Fixed 6 decimals: exact enough for per-call cost, stable in headers and logs. */
 export const formatUSD = (usd: number): string => usd.toFixed(6);
+
+interface ResponsesUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  input_tokens_details?: { cached_tokens?: number } | null;
+  output_tokens_details?: { reasoning_tokens?: number } | null;
+}
+
+/** Usage as the OpenAI Responses API reports it (input_tokens / output_tokens). */
+export function usageFromResponses(raw: unknown): Usage | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const u = raw as ResponsesUsage;
+  if (typeof u.input_tokens !== 'number' && typeof u.output_tokens !== 'number') return undefined;
+  return {
+    inputTokens: u.input_tokens ?? 0,
+    outputTokens: u.output_tokens ?? 0,
+    cachedInputTokens: u.input_tokens_details?.cached_tokens ?? 0,
+    reasoningTokens: u.output_tokens_details?.reasoning_tokens ?? 0,
+  };
+}

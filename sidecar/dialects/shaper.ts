@@ -2,7 +2,8 @@
 // body, a stream, or an error. Same dialect: bytes pass through and are only observed. Different
 // dialects: the translate/ library converts, with OpenAI Chat as the pivot.
 import { randomUUID } from 'node:crypto';
-import { usageFromOpenAi, type Usage } from '../accounting/usage.ts';
+import { usageFromOpenAi, usageFromResponses, type Usage } from '../accounting/usage.ts';
+import { ResponsesPassthroughStream } from './responses-stream.ts';
 import type { WireDialect } from '../providers/types.ts';
 import {
   AnthropicToOpenAiStream,
@@ -32,6 +33,8 @@ export interface ShapeContext {
   requestedModel: string;
   /** OpenAI callers: whether they asked for stream_options.include_usage. */
   callerWantsUsage: boolean;
+  /** chat (default), or an OpenAI-wire passthrough operation with its own usage shape. */
+  operation?: 'chat' | 'embeddings' | 'responses';
 }
 
 export interface ShapedJson {
@@ -68,6 +71,10 @@ export function shaperFor(wire: WireDialect, caller: CallerDialect, ctx: ShapeCo
   return {
     json(upstream) {
       const parsed: unknown = JSON.parse(upstream.toString('utf8'));
+      if (ctx.operation === 'responses') {
+        const usage = usageFromResponses((parsed as { usage?: unknown } | null)?.usage);
+        return { bytes: upstream, usage, finishReason: undefined };
+      }
       if (wire === caller) {
         const raw =
           (parsed as { usage?: unknown; choices?: { finish_reason?: unknown }[]; stop_reason?: unknown }) ??
@@ -86,6 +93,7 @@ export function shaperFor(wire: WireDialect, caller: CallerDialect, ctx: ShapeCo
       return { bytes: Buffer.from(JSON.stringify(out)), usage, finishReason };
     },
     stream() {
+      if (ctx.operation === 'responses') return new ResponsesPassthroughStream();
       if (wire === caller) {
         return caller === 'openai'
           ? new OpenAiPassthroughStream({ callerWantsUsage: ctx.callerWantsUsage })

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TurnoutError } from '../errors.ts';
-import { chatFeatures } from '../routing/features.ts';
 import { OPENAI_CHAT, type InboundApi } from './inbound.ts';
 import { matchRoute } from '../routing/match.ts';
 import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
@@ -68,7 +67,7 @@ export async function handleChat(
   const runtime = opts.current();
   if (!runtime) throw new TurnoutError('not_ready', 'no routing policy is loaded yet', { retryAfter: 1 });
   const { canonical: body, callerBody } = api.parse(parseJsonBody(raw));
-  const features = chatFeatures(body, req.headers);
+  const features = api.features(body, req.headers);
   const route = matchRoute(runtime, features);
   if (!route) throw modelNotFound(runtime, features.model);
   const call: Call = {
@@ -84,6 +83,7 @@ export async function handleChat(
     skipped: [],
     state: opts.state,
     caller: api.caller,
+    operation: api.operation,
     callerBody,
     callerWantsUsage:
       api.caller === 'openai' &&

@@ -3,19 +3,34 @@
 // speak the caller's dialect natively.
 import type { CallerDialect } from '../dialects/shaper.ts';
 import { TurnoutError } from '../errors.ts';
-import { asChatBody, type ChatBody } from '../routing/features.ts';
+import {
+  asChatBody,
+  asEmbeddingsBody,
+  asResponsesBody,
+  chatFeatures,
+  operationFeatures,
+  type ChatBody,
+  type InferenceBody,
+  type RequestFeatures,
+} from '../routing/features.ts';
 import { openAiRequestFromAnthropic } from '../translate/index.ts';
+
+export type Operation = 'chat' | 'embeddings' | 'responses';
 
 export interface InboundApi {
   /** Cache and log name of the surface, e.g. openai.chat. */
   name: string;
   caller: CallerDialect;
-  parse(value: unknown): { canonical: ChatBody; callerBody: Record<string, unknown> };
+  operation: Operation;
+  parse(value: unknown): { canonical: InferenceBody; callerBody: Record<string, unknown> };
+  features(body: InferenceBody, headers: RequestFeatures['headers']): RequestFeatures;
 }
 
 export const OPENAI_CHAT: InboundApi = {
   name: 'openai.chat',
   caller: 'openai',
+  operation: 'chat',
+  features: (body, headers) => chatFeatures(body as ChatBody, headers),
   parse(value) {
     const body = asChatBody(value);
     return { canonical: body, callerBody: body };
@@ -25,6 +40,8 @@ export const OPENAI_CHAT: InboundApi = {
 export const ANTHROPIC_MESSAGES: InboundApi = {
   name: 'anthropic.messages',
   caller: 'anthropic',
+  operation: 'chat',
+  features: (body, headers) => chatFeatures(body as ChatBody, headers),
   parse(value) {
     const body = asAnthropicBody(value);
     return {
@@ -60,3 +77,27 @@ function asAnthropicBody(value: unknown): Record<string, unknown> & { model: str
   }
   return body as Record<string, unknown> & { model: string };
 }
+
+/** OpenAI embeddings, passed through to providers whose models declare the embeddings capability. */
+export const OPENAI_EMBEDDINGS: InboundApi = {
+  name: 'openai.embeddings',
+  caller: 'openai',
+  operation: 'embeddings',
+  features: (body, headers) => operationFeatures(body, headers, 'embeddings'),
+  parse(value) {
+    const body = asEmbeddingsBody(value);
+    return { canonical: body, callerBody: body };
+  },
+};
+
+/** OpenAI Responses API, routed to providers that speak it (models with the responses capability). */
+export const OPENAI_RESPONSES: InboundApi = {
+  name: 'openai.responses',
+  caller: 'openai',
+  operation: 'responses',
+  features: (body, headers) => operationFeatures(body, headers, 'responses'),
+  parse(value) {
+    const body = asResponsesBody(value);
+    return { canonical: body, callerBody: body };
+  },
+};

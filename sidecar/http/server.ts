@@ -6,7 +6,13 @@ import type { SidecarState } from '../runtime-state.ts';
 import type { SnapshotStore } from '../snapshot/store.ts';
 import type { Decision } from '../upstream/call.ts';
 import { handleChat } from './chat-handler.ts';
-import { ANTHROPIC_MESSAGES, OPENAI_CHAT, type InboundApi } from './inbound.ts';
+import {
+  ANTHROPIC_MESSAGES,
+  OPENAI_CHAT,
+  OPENAI_EMBEDDINGS,
+  OPENAI_RESPONSES,
+  type InboundApi,
+} from './inbound.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { SidecarMetrics } from '../metrics.ts';
 
@@ -36,6 +42,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: SidecarSe
         return await chat(req, res, opts, OPENAI_CHAT);
       case '/v1/messages':
         return await chat(req, res, opts, ANTHROPIC_MESSAGES);
+      case '/v1/embeddings':
+        return await chat(req, res, opts, OPENAI_EMBEDDINGS);
+      case '/v1/responses':
+        return await chat(req, res, opts, OPENAI_RESPONSES);
       case '/v1/models':
         return requireMethod(req, 'GET', () => models(res, opts));
       case '/healthz':

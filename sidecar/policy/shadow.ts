@@ -13,7 +13,7 @@ let inFlight = 0;
 /** Starts the shadow copy when the route has one and this call falls in its percentage. */
 export function maybeShadow(call: Call, onDecision: ((d: Decision) => void) | undefined): void {
   const shadow = call.route.route.shadow;
-  if (!shadow || call.state.random() * 100 >= shadow.percent) return;
+  if (!shadow || call.operation !== 'chat' || call.state.random() * 100 >= shadow.percent) return;
   if (inFlight >= MAX_IN_FLIGHT) return;
   inFlight++;
   setImmediate(() => {

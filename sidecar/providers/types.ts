@@ -33,6 +33,9 @@ export interface PreparedRequest {
 export interface ProviderAdapter {
   readonly wireDialect: WireDialect;
   chat(call: ChatCall, ctx: AdapterContext): PreparedRequest;
+  /** OpenAI-wire passthrough operations; absent when the provider type does not serve them. */
+  embeddings?(call: ChatCall, ctx: AdapterContext): PreparedRequest;
+  responses?(call: ChatCall, ctx: AdapterContext): PreparedRequest;
 }
 
 export interface UpstreamResponse {

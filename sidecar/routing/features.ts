@@ -67,3 +67,71 @@ export function chatFeatures(body: ChatBody, headers: RequestFeatures['headers']
     headers,
   };
 }
+
+export type InferenceBody = Record<string, unknown> & { model: string };
+
+function asModelBody(value: unknown): InferenceBody {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TurnoutError('invalid_request', 'the request body must be a JSON object');
+  }
+  const body = value as Record<string, unknown>;
+  if (typeof body.model !== 'string' || body.model.length === 0) {
+    throw new TurnoutError('invalid_request', 'model is required and must be a non-empty string', {
+      param: 'model',
+    });
+  }
+  return body as InferenceBody;
+}
+
+function textLength(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (Array.isArray(value)) return value.reduce((n: number, v) => n + textLength(v), 0);
+  if (value !== null && typeof value === 'object')
+    return Object.values(value).reduce((n: number, v) => n + textLength(v), 0);
+  return 0;
+}
+
+/** POST /v1/embeddings: `input` is a string, an array of strings, or token arrays. */
+export function asEmbeddingsBody(value: unknown): InferenceBody {
+  const body = asModelBody(value);
+  const input = body.input;
+  const ok = typeof input === 'string' ? input.length > 0 : Array.isArray(input) && input.length > 0;
+  if (!ok)
+    throw new TurnoutError('invalid_request', 'input is required: a non-empty string or array', {
+      param: 'input',
+    });
+  return body;
+}
+
+/** POST /v1/responses: `input` is a string or an array of input items. */
+export function asResponsesBody(value: unknown): InferenceBody {
+  const body = asModelBody(value);
+  if (typeof body.input !== 'string' && !Array.isArray(body.input)) {
+    throw new TurnoutError('invalid_request', 'input is required: a string or an array of input items', {
+      param: 'input',
+    });
+  }
+  if (body.stream !== undefined && typeof body.stream !== 'boolean') {
+    throw new TurnoutError('invalid_request', 'stream must be true or false', { param: 'stream' });
+  }
+  return body;
+}
+
+export function operationFeatures(
+  body: InferenceBody,
+  headers: RequestFeatures['headers'],
+  capability: 'embeddings' | 'responses',
+): RequestFeatures {
+  const stream = body.stream === true;
+  const tagHeader = headers['x-turnout-tags'];
+  const chars =
+    textLength(body.input) + (typeof body.instructions === 'string' ? body.instructions.length : 0);
+  return {
+    model: body.model,
+    stream,
+    promptTokens: Math.ceil(chars / 4),
+    requires: stream ? [capability, 'streaming'] : [capability],
+    tags: parseTags(Array.isArray(tagHeader) ? tagHeader.join(',') : tagHeader),
+    headers,
+  };
+}

@@ -7,6 +7,7 @@ import { costUSD, formatUSD, type Usage } from '../accounting/usage.ts';
 import { shaperFor, type Shaper } from '../dialects/shaper.ts';
 import { TurnoutError } from '../errors.ts';
 import type { RuntimeProvider } from '../snapshot/runtime.ts';
+import type { AdapterContext, PreparedRequest, ProviderAdapter } from '../providers/types.ts';
 import type { Call } from './call.ts';
 import {
   classifyError,
@@ -55,24 +56,20 @@ export async function runAttempt(
   if (!adapter || !transport) throw new Error('runAttempt needs a bound provider');
   let request;
   try {
-    request = adapter.chat(
-      {
-        body: call.body,
-        caller: call.caller,
-        callerBody: call.callerBody,
-        raw: call.raw,
-        stream: call.features.stream,
-      },
-      { provider: spec, model: t.model, apiKey: t.provider.apiKey },
-    );
+    request = prepareRequest(call, adapter, { provider: spec, model: t.model, apiKey: t.provider.apiKey });
   } catch (e) {
     if (e instanceof TurnoutError) return { kind: 'unsuitable', error: e };
     throw e;
+  }
+  if (!request) {
+    const why = `provider type ${spec.type} does not serve ${call.operation} requests`;
+    return { kind: 'unsuitable', error: new TurnoutError('invalid_request', why) };
   }
   const shaper = shaperFor(adapter.wireDialect, call.caller, {
     model: t.model.name,
     requestedModel: call.features.model,
     callerWantsUsage: call.callerWantsUsage,
+    operation: call.operation,
   });
   const attemptStartedAt = Date.now();
   const controller = new AbortController();
@@ -121,6 +118,24 @@ export async function runAttempt(
     clearTimeout(timer);
     call.clientSignal.removeEventListener('abort', onClientAbort);
   }
+}
+
+/** The adapter's request for this call's operation; undefined when the provider type does not serve it. */
+function prepareRequest(
+  call: Call,
+  adapter: ProviderAdapter,
+  ctx: AdapterContext,
+): PreparedRequest | undefined {
+  const chatCall = {
+    body: call.body,
+    caller: call.caller,
+    callerBody: call.callerBody,
+    raw: call.raw,
+    stream: call.features.stream,
+  };
+  if (call.operation === 'embeddings') return adapter.embeddings?.(chatCall, ctx);
+  if (call.operation === 'responses') return adapter.responses?.(chatCall, ctx);
+  return adapter.chat(chatCall, ctx);
 }
 
 function upstreamError(

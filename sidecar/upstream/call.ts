@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { FailureClass, SnapshotTarget } from '../../api/index.ts';
 import type { Usage } from '../accounting/usage.ts';
-import type { ChatBody, RequestFeatures } from '../routing/features.ts';
+import type { InferenceBody, RequestFeatures } from '../routing/features.ts';
+import type { Operation } from '../http/inbound.ts';
 import type { RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
 import type { SidecarState } from '../runtime-state.ts';
 import type { CallerDialect } from '../dialects/shaper.ts';
@@ -13,7 +14,9 @@ export interface Call {
   runtime: RuntimeSnapshot;
   /** The matched route; a budget with action route:<name> may replace it before dispatch. */
   route: RuntimeRoute;
-  body: ChatBody;
+  /** The request in canonical form: OpenAI Chat for chat calls, the OpenAI body for other operations. */
+  body: InferenceBody;
+  operation: Operation;
   raw: Buffer;
   features: RequestFeatures;
   res: ServerResponse;

@@ -29,6 +29,8 @@ export function candidatesFor(call: Call): { candidates: Candidate[]; skipped: S
     else if (provider.unsupported !== undefined) skip(provider.unsupported);
     else if (tagEntries.some(([k, v]) => provider.spec.tags[k] !== v))
       skip('constraint: provider tags do not match');
+    else if (call.operation !== 'chat' && !model.capabilities.includes(call.operation))
+      skip(`the model does not declare the ${call.operation} capability`);
     else if (model.contextWindow !== undefined && needed > model.contextWindow) {
       skip(`context window: the request needs ~${needed} tokens, the model has ${model.contextWindow}`);
     } else candidates.push({ target, provider, model, fallback: fallbacks.has(target) });
@@ -72,8 +74,12 @@ export function headerValue(v: string | string[] | undefined): string | undefine
 }
 
 export function explicitOutputCap(call: Call): number | undefined {
-  const body = call.body as { max_tokens?: unknown; max_completion_tokens?: unknown };
-  const cap = Number(body.max_completion_tokens ?? body.max_tokens);
+  const body = call.body as {
+    max_tokens?: unknown;
+    max_completion_tokens?: unknown;
+    max_output_tokens?: unknown;
+  };
+  const cap = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens);
   return Number.isFinite(cap) && cap > 0 ? cap : undefined;
 }
 

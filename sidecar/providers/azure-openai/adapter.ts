@@ -1,6 +1,6 @@
 // Azure OpenAI: the OpenAI wire format, addressed by deployment with an api-version query parameter
 // and authenticated with an api-key header. The endpoint is the resource's /openai base URL.
-import { basePath, openAiChatBody } from '../openai/adapter.ts';
+import { basePath, openAiChatBody, openAiPassthroughRequest } from '../openai/adapter.ts';
 import type { ProviderAdapter } from '../types.ts';
 
 export const azureOpenAiAdapter: ProviderAdapter = {
@@ -16,5 +16,16 @@ export const azureOpenAiAdapter: ProviderAdapter = {
       headers,
       body: openAiChatBody(call, ctx.model.name, true),
     };
+  },
+  embeddings(call, ctx) {
+    const deployment = encodeURIComponent(ctx.model.deployment ?? ctx.model.name);
+    const version = encodeURIComponent(ctx.provider.azure?.apiVersion ?? '');
+    const path = `${basePath(ctx.provider.endpoint)}/deployments/${deployment}/embeddings?api-version=${version}`;
+    return openAiPassthroughRequest(
+      call,
+      ctx,
+      path,
+      ctx.apiKey === undefined ? {} : { 'api-key': ctx.apiKey },
+    );
   },
 };

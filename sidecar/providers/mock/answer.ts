@@ -103,3 +103,26 @@ export function streamEvents(
   events.push('data: [DONE]\n\n');
   return events;
 }
+
+/** SIMULATED embeddings: a deterministic unit vector per input text (same text, same vector). */
+export function mockEmbeddings(body: Record<string, unknown>): string {
+  const inputs = Array.isArray(body.input) ? body.input : [body.input];
+  const dims =
+    typeof body.dimensions === 'number' && body.dimensions > 0 ? Math.min(body.dimensions, 4096) : 16;
+  let tokens = 0;
+  const data = inputs.map((input, index) => {
+    const text = typeof input === 'string' ? input : JSON.stringify(input);
+    tokens += Math.max(1, Math.ceil(text.length / 4));
+    let seed = 2166136261;
+    for (let i = 0; i < text.length; i++) seed = Math.imul(seed ^ text.charCodeAt(i), 16777619);
+    const v = Array.from({ length: dims }, (_, i) => Math.sin(seed + i * 7919));
+    const norm = Math.hypot(...v) || 1;
+    return { object: 'embedding', index, embedding: v.map((x) => x / norm) };
+  });
+  return JSON.stringify({
+    object: 'list',
+    data,
+    model: String(body.model),
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}

@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SnapshotMockFault, SnapshotProvider } from '../../../api/index.ts';
 import type { PreparedRequest, Transport, UpstreamResponse } from '../types.ts';
-import { completionJson, mockAnswer, streamEvents } from './answer.ts';
+import { completionJson, mockAnswer, mockEmbeddings, streamEvents } from './answer.ts';
 
 type MockSettings = NonNullable<SnapshotProvider['mock']>;
 
@@ -25,6 +25,8 @@ export class MockTransport implements Transport {
     this.#inFlight++;
     try {
       const body = JSON.parse(String(request.body ?? '{}')) as Record<string, unknown>;
+      if (request.path.endsWith('/embeddings'))
+        return this.#respond('application/json', ended(mockEmbeddings(body)));
       const fault = this.#settings.faults.find((f) => this.#random() < f.probability);
       if (fault?.kind === 'reset')
         throw Object.assign(new Error('simulated connection reset'), { code: 'ECONNRESET' });
@@ -100,4 +102,10 @@ export class MockTransport implements Transport {
   async close(): Promise<void> {
     while (this.#inFlight > 0) await sleep(10);
   }
+}
+
+function ended(text: string): PassThrough {
+  const out = new PassThrough();
+  out.end(text);
+  return out;
 }

@@ -34,7 +34,30 @@ export function openAiChatRequest(call: ChatCall, ctx: AdapterContext, askUsage:
   };
 }
 
+/** An OpenAI-wire request for `operation` (embeddings, responses): the caller's body, model swapped if needed. */
+export function openAiPassthroughRequest(
+  call: ChatCall,
+  ctx: AdapterContext,
+  path: string,
+  headers: Record<string, string>,
+): PreparedRequest {
+  const model = ctx.model.name;
+  return {
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: call.callerBody.model === model ? call.raw : JSON.stringify({ ...call.callerBody, model }),
+  };
+}
+
+const bearer = (ctx: AdapterContext): Record<string, string> =>
+  ctx.apiKey === undefined ? {} : { authorization: `Bearer ${ctx.apiKey}` };
+
 export const openAiAdapter: ProviderAdapter = {
   wireDialect: 'openai',
   chat: (call, ctx) => openAiChatRequest(call, ctx, true),
+  embeddings: (call, ctx) =>
+    openAiPassthroughRequest(call, ctx, `${basePath(ctx.provider.endpoint)}/embeddings`, bearer(ctx)),
+  responses: (call, ctx) =>
+    openAiPassthroughRequest(call, ctx, `${basePath(ctx.provider.endpoint)}/responses`, bearer(ctx)),
 };
