@@ -5,7 +5,6 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../api/index.ts';
 import { DEFAULT_LISTEN, startSidecar, type RunningSidecar } from '../sidecar/index.ts';
-import { unenforcedFeatures } from '../sidecar/snapshot/support.ts';
 import { parseByteSize, parseFlags, parseLabels, parseListen } from './args.ts';
 import { loadConfigDir, manifestFiles, type LoadOptions } from './config-dir.ts';
 import { decisionLine } from './decision-line.ts';
@@ -91,7 +90,6 @@ async function reload(sidecar: RunningSidecar, dir: string, load: LoadOptions): 
     `loaded snapshot ${short(snapshot.version)}: namespace ${snapshot.namespace}, ${snapshot.policies.length} policies, ` +
       `${snapshot.providers.length} providers${simulated.length > 0 ? ` (SIMULATED: ${simulated.join(', ')})` : ''}`,
   );
-  for (const line of unenforcedFeatures(snapshot)) warn(`warning: ${line}`);
 }
 
 const short = (version: string) => version.slice(0, 19);

@@ -3,7 +3,6 @@
 // operator's pushes. Output is one JSON object per line: decisions and sync events, for log collectors.
 import { DEFAULT_LISTEN, startSidecar } from '../sidecar/index.ts';
 import { SnapshotStore } from '../sidecar/snapshot/store.ts';
-import { unenforcedFeatures } from '../sidecar/snapshot/support.ts';
 import { startSyncClient } from '../sidecar/sync/index.ts';
 import { parseByteSize, parseFlags, parseListen, UsageError } from './args.ts';
 
@@ -54,10 +53,6 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
   const stateDir = pick(values['state-dir'], 'TURNOUT_STATE_DIR');
 
   const store = new SnapshotStore();
-  store.onLoad(() => {
-    const snapshot = store.snapshot;
-    if (snapshot) for (const line of unenforcedFeatures(snapshot)) logLine('warning', { detail: line });
-  });
   if (!stateDir)
     logLine('warning', {
       detail: 'TURNOUT_STATE_DIR unset: a restart cannot serve until the operator answers',

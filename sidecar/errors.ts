@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   rate_limited: 429,
   budget_exceeded: 429,
   upstream_unavailable: 502,
+  no_acceptable_answer: 502,
   upstream_timeout: 504,
   internal_error: 500,
 } as const;

@@ -146,12 +146,17 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
   try {
     out = await dispatch(call);
   } catch (e) {
-    admission.release();
+    // Rejected cascade answers were billed by their providers even when none was acceptable.
+    if (call.rejectedCostUSD) admission.settle(undefined, call.rejectedCostUSD);
+    else admission.release();
     throw e;
   }
-  if (out.status >= 400)
+  const rejectedUSD = call.rejectedCostUSD ?? 0;
+  const totalUSD =
+    out.costUSD === undefined && rejectedUSD === 0 ? undefined : (out.costUSD ?? 0) + rejectedUSD;
+  if (out.status >= 400 && rejectedUSD === 0)
     admission.release(); // the upstream refused it: nothing to bill
-  else admission.settle(out.usage, out.costUSD);
+  else admission.settle(out.usage, totalUSD);
   if (cached) store(cached, out);
   return decision({
     status: out.status,
@@ -159,7 +164,7 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
     model: out.model,
     simulated: out.simulated,
     ...(out.usage && { usage: out.usage }),
-    ...(out.costUSD !== undefined && { costUSD: out.costUSD }),
+    ...(totalUSD !== undefined && { costUSD: totalUSD }),
     ...(out.streamError !== undefined && { errorCode: 'upstream_stream_error' }),
     ...(redirect && { budgetRedirect: redirect }),
   });

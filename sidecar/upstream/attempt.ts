@@ -17,6 +17,7 @@ import {
   type AttemptFailure,
 } from './classify.ts';
 import { pipeStream } from './stream.ts';
+import { acceptanceFor, answerFromJson } from '../policy/cascade.ts';
 
 export type AttemptResult =
   | {
@@ -35,6 +36,8 @@ export type AttemptResult =
       body?: Buffer;
       headers?: Record<string, string | string[] | undefined>;
     }
+  /** Cascade: the upstream answered, but the answer failed the route's acceptance rules (it was not sent). */
+  | { kind: 'rejected'; reason: string; usage?: Usage; costUSD?: number }
   /** The target cannot take this request at all (a parameter it refuses): not an upstream failure. */
   | { kind: 'unsuitable'; error: TurnoutError };
 
@@ -179,6 +182,17 @@ function serveJson(
   }
   const usage = shaped.usage;
   const cost = usage && costUSD(usage, model.pricing);
+  const accept = acceptanceFor(call.route.route);
+  const rejection = accept?.(
+    answerFromJson(call.caller, shaped.bytes, shaped.finishReason, usage?.outputTokens),
+  );
+  if (rejection !== undefined)
+    return {
+      kind: 'rejected',
+      reason: rejection,
+      ...(usage && { usage }),
+      ...(cost !== undefined && { costUSD: cost }),
+    };
   if (cost !== undefined) headers['x-turnout-cost-usd'] = formatUSD(cost);
   headers['content-type'] = 'application/json';
   headers['content-length'] = String(shaped.bytes.length);

@@ -37,6 +37,9 @@ export interface Call {
   remaining: Candidate[];
   /** Set when an upstream said the prompt is too long: smaller windows are not tried. */
   minContextWindow?: number;
+  /** Cascade: what rejected answers cost (they were billed by the provider), and which targets gave them. */
+  rejectedCostUSD?: number;
+  rejected?: Set<Candidate>;
   /** Why a target could not take the request at all, when none could. */
   unsuitable?: TurnoutError;
 }
@@ -45,7 +48,7 @@ export interface AttemptRecord {
   provider: string;
   model: string;
   /** `ok`, a failure class, `refused` (returned to the caller as is) or `aborted` (caller left). */
-  outcome: 'ok' | FailureClass | 'refused' | 'aborted';
+  outcome: 'ok' | FailureClass | 'refused' | 'aborted' | 'rejected';
   status?: number;
   ms: number;
   message?: string;

@@ -33,6 +33,7 @@ export async function dispatch(call: Call): Promise<DispatchOutcome> {
     for (const [i, c] of candidates.entries()) {
       if (Date.now() >= deadline || call.clientSignal.aborted) break;
       call.remaining = candidates.slice(i + 1);
+      if (call.rejected?.has(c)) continue; // a cascade answer it gave was rejected: asking again would not help
       if (
         call.minContextWindow !== undefined &&
         (c.model.contextWindow ?? Number.POSITIVE_INFINITY) < call.minContextWindow
@@ -49,6 +50,15 @@ export async function dispatch(call: Call): Promise<DispatchOutcome> {
     }
   }
   if (call.attempts.length === 0 && call.unsuitable) throw call.unsuitable;
+  if (call.rejected && call.rejected.size > 0 && failures.length === 0) {
+    const why = call.attempts
+      .filter((a) => a.outcome === 'rejected')
+      .map((a) => `${a.provider}/${a.model}: ${a.message}`);
+    throw new TurnoutError(
+      'no_acceptable_answer',
+      `no cascade candidate gave an acceptable answer (${why.join('; ')})`,
+    );
+  }
   throw exhausted(call, failures, deadline);
 }
 
@@ -78,6 +88,13 @@ async function tryCandidate(
     model: c.target.model,
     simulated: c.provider.spec.simulated,
   });
+  if (result.kind === 'rejected') {
+    gate.done({ answered: true, totalMs: record.ms });
+    call.attempts.push({ ...record, outcome: 'rejected', message: result.reason });
+    call.rejectedCostUSD = (call.rejectedCostUSD ?? 0) + (result.costUSD ?? 0);
+    (call.rejected ??= new Set()).add(c);
+    return undefined;
+  }
   if (result.kind === 'unsuitable') {
     gate.done({ answered: false, aborted: true, totalMs: 0 });
     call.skipped.push({ provider: c.target.provider, model: c.target.model, reason: result.error.message });

@@ -6,6 +6,7 @@ import { sseTranslatorPipe, type StreamTranslator } from '../translate/index.ts'
 import type { AttemptResult } from './attempt.ts';
 import type { Call } from './call.ts';
 import { TimeoutError } from './classify.ts';
+import { acceptanceFor, textFromFrames } from '../policy/cascade.ts';
 
 const FINISHED_GRACE_MS = 2000;
 
@@ -51,11 +52,18 @@ export async function pipeStream(
   clearTimeout(a.firstChunkTimer);
   const ttftMs = Date.now() - a.attemptStartedAt;
   const res = call.res;
+  // Cascade routes hold the answer back until it has been judged; others stream as it comes.
+  const accept = acceptanceFor(call.route.route);
+  const held: string[] | undefined = accept ? [] : undefined;
   const recorded = call.recordAnswer ? ([] as string[]) : undefined;
   const sentHeaders = { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
-  res.writeHead(200, sentHeaders);
+  if (!held) res.writeHead(200, sentHeaders);
   const write = async (frames: string[]) => {
     if (frames.length === 0) return;
+    if (held) {
+      held.push(...frames);
+      return;
+    }
     recorded?.push(...frames);
     if (!res.write(frames.length === 1 ? (frames[0] as string) : frames.join('')))
       await once(res, 'drain', { signal: call.clientSignal });
@@ -97,8 +105,36 @@ export async function pipeStream(
   } finally {
     clearTimeout(idle);
   }
-  res.end();
   const streamError = a.translator.error;
+  if (held) {
+    const usage = a.translator.usage;
+    const cost = usage && costUSD(usage, a.model.pricing);
+    if (streamError !== undefined) {
+      return {
+        kind: 'failed',
+        failure: {
+          failureClass: 'server-error',
+          message: `${headers['x-turnout-provider']}: ${streamError}`,
+        },
+      };
+    }
+    const reason = accept?.({
+      text: textFromFrames(call.caller, held),
+      finishReason: a.translator.finishReason,
+      outputTokens: usage?.outputTokens,
+    });
+    if (reason !== undefined)
+      return {
+        kind: 'rejected',
+        reason,
+        ...(usage && { usage }),
+        ...(cost !== undefined && { costUSD: cost }),
+      };
+    res.writeHead(200, sentHeaders);
+    res.write(held.join(''));
+    recorded?.push(...held);
+  }
+  res.end();
   const usage = a.translator.usage;
   const cost = usage && costUSD(usage, a.model.pricing);
   return {

@@ -263,3 +263,63 @@ describe('shadow traffic', () => {
     assert.equal(h.secondary.count, 0);
   });
 });
+
+describe('cascade', () => {
+  const cascade = (accept: string) =>
+    policy(`    - name: smart
+      match: { model: ["smart"] }
+      strategy: cascade
+      targets: [{ provider: primary, model: gpt-4o }, { provider: secondary, model: backup-model }]
+      cascade: { accept: ${accept} }`);
+
+  it('asks the cheapest target first and escalates when its answer fails the JSON schema', async () => {
+    const t = await h.run({
+      'p.yaml': providers(''),
+      'r.yaml': cascade(
+        '{ jsonSchema: { type: object, required: [answer], properties: { answer: { type: number } } } }',
+      ),
+    });
+    h.secondary.onNext({ kind: 'ok', content: 'not json at all' });
+    h.primary.onNext({ kind: 'ok', content: '{"answer": 42}' });
+    const res = await chat(t.url);
+    assert.equal(res.headers.get('x-turnout-provider'), 'primary');
+    assert.equal(res.headers.get('x-turnout-attempts'), '2');
+    const body = (await res.json()) as { choices: { message: { content: string } }[] };
+    assert.equal(body.choices[0]?.message.content, '{"answer": 42}');
+    await t.waitForLine(/secondary\/backup-model ✗rejected → primary\/gpt-4o ✓200/);
+  });
+
+  it('never streams a rejected answer: the caller sees only the accepted one', async () => {
+    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': cascade('{ minOutputTokens: 20 }') });
+    h.secondary.onNext({ kind: 'ok', content: 'too short', chunks: 2, usage: { completionTokens: 3 } });
+    h.primary.onNext({
+      kind: 'ok',
+      content: 'a long enough answer from the stronger model',
+      chunks: 4,
+      usage: { completionTokens: 30 },
+    });
+    const raw = await (await chat(t.url, { stream: true })).text();
+    const text = raw
+      .split('\n')
+      .filter((l) => l.startsWith('data: {'))
+      .map(
+        (l) =>
+          (JSON.parse(l.slice(6)) as { choices: { delta: { content?: string } }[] }).choices[0]?.delta
+            .content ?? '',
+      )
+      .join('');
+    assert.equal(text, 'a long enough answer from the stronger model');
+    assert.match(raw, /\[DONE\]/);
+  });
+
+  it('when no answer is acceptable: 502 no_acceptable_answer, nothing unacceptable returned', async () => {
+    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': cascade('{ finishReasons: [stop] }') });
+    h.secondary.onNext({ kind: 'ok', content: 'cut', finishReason: 'length' });
+    h.primary.onNext({ kind: 'ok', content: 'cut too', finishReason: 'length' });
+    const res = await chat(t.url);
+    assert.equal(res.status, 502);
+    const err = await errorOf(res);
+    assert.equal(err.code, 'no_acceptable_answer');
+    assert.match(err.message, /finish reason length is not one of stop/);
+  });
+});
