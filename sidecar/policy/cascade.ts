@@ -34,7 +34,7 @@ function buildAcceptance(rules: NonNullable<SnapshotRoute['cascade']>): Acceptan
   let schemaProblem: string | undefined;
   if (rules.jsonSchema) {
     try {
-      schema = z.fromJSONSchema(rules.jsonSchema as Parameters<typeof z.fromJSONSchema>[0]);
+      schema = z.fromJSONSchema(rules.jsonSchema);
     } catch (e) {
       schemaProblem = `cascade.accept.jsonSchema cannot be used: ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -78,9 +78,12 @@ export function answerFromJson(
     choices?: { message?: { content?: unknown } }[];
     content?: { type?: string; text?: unknown }[];
   };
+  const content = parsed.choices?.[0]?.message?.content;
   const text =
     caller === 'openai'
-      ? String(parsed.choices?.[0]?.message?.content ?? '')
+      ? typeof content === 'string'
+        ? content
+        : ''
       : (parsed.content ?? [])
           .map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : ''))
           .join('');
