@@ -12,7 +12,7 @@ import { packageRoot } from './package-root.ts';
 
 export const BUNDLED_EXAMPLES = join(packageRoot(), 'examples', 'local');
 
-export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--json] [--quiet]
+export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--metrics-listen HOST:PORT] [--json] [--quiet]
   Serves the sidecar API locally from a directory of ModelProvider, RoutingPolicy and Secret manifests,
   reloading on change; prints one line per routing decision (--json: as JSON, --quiet: none).
   Default DIR: the bundled examples (simulated mock providers, works offline).`;
@@ -23,6 +23,7 @@ const OPTIONS = {
   namespace: { type: 'string' },
   workload: { type: 'string' },
   'max-body-bytes': { type: 'string' },
+  'metrics-listen': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
 } as const;
@@ -41,11 +42,13 @@ export async function devCommand(argv: string[]): Promise<number> {
   const sidecar = await startSidecar({
     ...listen,
     ...(values['max-body-bytes'] && { maxBodyBytes: parseByteSize(values['max-body-bytes']) }),
+    ...(values['metrics-listen'] && { metricsListen: parseListen(values['metrics-listen']) }),
     ...(!values.quiet && { onDecision: (d) => say(values.json ? JSON.stringify(d) : decisionLine(d)) }),
     onInternalError: (e) =>
       warn(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
   });
   say(`turnout dev: serving ${sidecar.url} from ${dir}`);
+  if (sidecar.metricsUrl) say(`  health and metrics on ${sidecar.metricsUrl}`);
   say(
     `  OpenAI SDKs: OPENAI_BASE_URL=${sidecar.url}/v1  (any API key; provider keys come from the manifests)`,
   );

@@ -9,11 +9,12 @@ import { parseByteSize, parseFlags, parseListen, UsageError } from './args.ts';
 export const DEFAULT_TOKEN_FILE = '/var/run/secrets/turnout/token';
 
 export const SIDECAR_USAGE = `turnout sidecar [--operator-url URL] [--ca-file FILE] [--token-file FILE] [--namespace NS] [--pod NAME]
-                [--state-dir DIR] [--listen HOST:PORT] [--max-body-bytes N]
+                [--state-dir DIR] [--listen HOST:PORT] [--metrics-listen HOST:PORT] [--max-body-bytes N]
   The in-pod proxy. Each flag defaults to an environment variable, as the injector sets them:
   TURNOUT_OPERATOR_URL (required), TURNOUT_CA_FILE (default: system roots),
   TURNOUT_TOKEN_FILE (default ${DEFAULT_TOKEN_FILE}), TURNOUT_POD_NAMESPACE and TURNOUT_POD_NAME (required),
   TURNOUT_STATE_DIR (last good snapshot; none when unset), TURNOUT_LISTEN (default 127.0.0.1:15400),
+  TURNOUT_METRICS_LISTEN (a separate /healthz, /readyz, /metrics port; the routing port is loopback only),
   TURNOUT_MAX_BODY_BYTES. Prints one JSON line per routing decision and sync event.`;
 
 const OPTIONS = {
@@ -25,6 +26,7 @@ const OPTIONS = {
   'state-dir': { type: 'string' },
   listen: { type: 'string' },
   'max-body-bytes': { type: 'string' },
+  'metrics-listen': { type: 'string' },
 } as const;
 
 /** One JSON line on stdout; `time` first so lines sort and read well. */
@@ -49,6 +51,7 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
   const listenText = pick(values.listen, 'TURNOUT_LISTEN');
   const listen = listenText ? parseListen(listenText) : DEFAULT_LISTEN;
   const maxBody = pick(values['max-body-bytes'], 'TURNOUT_MAX_BODY_BYTES');
+  const metricsListen = pick(values['metrics-listen'], 'TURNOUT_METRICS_LISTEN');
   const caFile = pick(values['ca-file'], 'TURNOUT_CA_FILE');
   const stateDir = pick(values['state-dir'], 'TURNOUT_STATE_DIR');
 
@@ -74,6 +77,7 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
       ...listen,
       store,
       ...(maxBody !== undefined && { maxBodyBytes: parseByteSize(maxBody) }),
+      ...(metricsListen !== undefined && { metricsListen: parseListen(metricsListen) }),
       onDecision: (d) => logLine('decision', { ...d }),
       onInternalError: (e) =>
         logLine('internal_error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { SidecarMetrics } from './metrics.ts';
-import { createSidecarServer, DEFAULT_MAX_BODY_BYTES } from './http/server.ts';
+import { createOpsServer, createSidecarServer, DEFAULT_MAX_BODY_BYTES } from './http/server.ts';
 import { SnapshotStore } from './snapshot/store.ts';
 import { createSidecarState, type SidecarState } from './runtime-state.ts';
 import type { Decision } from './upstream/call.ts';
@@ -12,8 +12,11 @@ export type { Decision, AttemptRecord, SkipRecord } from './upstream/call.ts';
 export { TurnoutError } from './errors.ts';
 
 export interface SidecarOptions {
+  /** The routing port's address: loopback only (see {@link assertLoopback}). */
   host?: string;
   port?: number;
+  /** Optional separate port for /healthz, /readyz and /metrics, which may bind any address. */
+  metricsListen?: { host: string; port: number };
   maxBodyBytes?: number;
   store?: SnapshotStore;
   onDecision?: (d: Decision) => void;
@@ -23,6 +26,7 @@ export interface SidecarOptions {
 
 export interface RunningSidecar {
   url: string;
+  metricsUrl?: string;
   server: Server;
   store: SnapshotStore;
   metrics: SidecarMetrics;
@@ -32,7 +36,32 @@ export interface RunningSidecar {
 
 export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 15400 } as const;
 
+/**
+ * Anything that can reach the routing port spends this pod's provider credentials, so it only ever
+ * binds loopback: the app in the same pod can reach it, nothing outside the pod can.
+ */
+export function assertLoopback(host: string): void {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h)) return;
+  throw new Error(
+    `the routing port must bind a loopback address (127.0.0.1, ::1 or localhost), not ${host}: anything that reaches it can spend this pod's provider credentials. Expose health and metrics with a separate metrics listen address instead.`,
+  );
+}
+
+async function listen(server: Server, port: number, host: string): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { address, port: bound } = server.address() as AddressInfo;
+  return `http://${address.includes(':') ? `[${address}]` : address}:${bound}`;
+}
+
 export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSidecar> {
+  assertLoopback(opts.host ?? DEFAULT_LISTEN.host);
   const store = opts.store ?? new SnapshotStore();
   const metrics = new SidecarMetrics();
   const server = createSidecarServer({
@@ -43,17 +72,15 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
     ...(opts.onDecision && { onDecision: opts.onDecision }),
     ...(opts.onInternalError && { onInternalError: opts.onInternalError }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? DEFAULT_LISTEN.port, opts.host ?? DEFAULT_LISTEN.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const url = await listen(server, opts.port ?? DEFAULT_LISTEN.port, opts.host ?? DEFAULT_LISTEN.host);
+  const opsServer = opts.metricsListen ? createOpsServer({ store, metrics }) : undefined;
+  const metricsUrl =
+    opsServer && opts.metricsListen
+      ? await listen(opsServer, opts.metricsListen.port, opts.metricsListen.host)
+      : undefined;
   return {
-    url: `http://${host}:${port}`,
+    url,
+    ...(metricsUrl && { metricsUrl }),
     server,
     store,
     metrics,
@@ -61,6 +88,7 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
+      await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
       await store.close();
     },
   };

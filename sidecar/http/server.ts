@@ -48,14 +48,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: SidecarSe
         return await chat(req, res, opts, OPENAI_RESPONSES);
       case '/v1/models':
         return requireMethod(req, 'GET', () => models(res, opts));
-      case '/healthz':
-        return requireMethod(req, 'GET', () => sendJson(res, 200, { status: 'ok' }));
-      case '/readyz':
-        return requireMethod(req, 'GET', () => ready(res, opts));
-      case '/metrics':
-        return await requireMethod(req, 'GET', () => opts.metrics.serve(res));
       default:
-        throw new TurnoutError('not_found', `no such endpoint: ${req.method} ${path}`);
+        return await ops(req, res, opts, path);
     }
   } catch (e) {
     const err = asTurnoutError(e);
@@ -112,11 +106,41 @@ function models(res: ServerResponse, opts: SidecarServerOptions): void {
   sendJson(res, 200, { object: 'list', data });
 }
 
-function ready(res: ServerResponse, opts: SidecarServerOptions): void {
+function ready(res: ServerResponse, opts: Pick<SidecarServerOptions, 'store'>): void {
   const runtime = opts.store.current;
   if (!runtime) {
     sendJson(res, 503, { status: 'not ready', reason: 'no routing policy snapshot loaded yet' });
     return;
   }
   sendJson(res, 200, { status: 'ready', snapshot: runtime.version });
+}
+
+/** Health and metrics: on the routing port, and alone on the optional scrape port. */
+async function ops(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: Pick<SidecarServerOptions, 'store' | 'metrics'>,
+  path: string | undefined,
+): Promise<void> {
+  switch (path) {
+    case '/healthz':
+      return requireMethod(req, 'GET', () => sendJson(res, 200, { status: 'ok' }));
+    case '/readyz':
+      return requireMethod(req, 'GET', () => ready(res, opts));
+    case '/metrics':
+      return await requireMethod(req, 'GET', () => opts.metrics.serve(res));
+    default:
+      throw new TurnoutError('not_found', `no such endpoint: ${req.method} ${path}`);
+  }
+}
+
+/**
+ * The scrape port: /healthz, /readyz and /metrics only. It may listen beyond loopback (for kubelet
+ * probes and Prometheus) because nothing on it can reach an upstream or spend a credential.
+ */
+export function createOpsServer(opts: Pick<SidecarServerOptions, 'store' | 'metrics'>): Server {
+  return createServer((req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    ops(req, res, opts, path).catch((e: unknown) => sendError(res, asTurnoutError(e)));
+  });
 }

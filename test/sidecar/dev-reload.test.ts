@@ -138,3 +138,32 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 50
   }
   assert.fail(`condition not met within ${timeoutMs} ms`);
 }
+
+describe('the routing port is loopback only', () => {
+  it('refuses to bind a non-loopback address, and serves health and metrics on a separate port', async () => {
+    const { config } = await run({
+      'providers.yaml': providersYaml(primary.url, secondary.url),
+      'policy.yaml': policyYaml(),
+    });
+    await assert.rejects(
+      startTurnout(['dev', '--config', config.dir, '--listen', '0.0.0.0:0']),
+      /must bind a loopback address .* can spend this pod's provider credentials/,
+    );
+    const t = await startTurnout([
+      'dev',
+      '--config',
+      config.dir,
+      '--listen',
+      '127.0.0.1:0',
+      '--metrics-listen',
+      '0.0.0.0:0',
+    ]);
+    started.push(t);
+    await t.waitForLine(/loaded snapshot/);
+    const metricsUrl = /metrics on (http:\/\/\S+)/.exec(await t.waitForLine(/metrics on/))?.[1] ?? '';
+    assert.equal((await fetch(`${metricsUrl}/readyz`)).status, 200);
+    assert.match(await (await fetch(`${metricsUrl}/metrics`)).text(), /turnout_requests_total/);
+    const chatThere = await fetch(`${metricsUrl}/v1/chat/completions`, { method: 'POST', body: '{}' });
+    assert.equal(chatThere.status, 404, 'no routing on the scrape port');
+  });
+});
