@@ -15,6 +15,14 @@ interface ProviderKind {
 
 const http = (p: SnapshotProvider) => new HttpTransport(p);
 
+/** The simulated provider speaks OpenAI chat and embeddings; it does not imitate the Responses API. */
+const mockAdapter: ProviderAdapter = {
+  wireDialect: 'openai',
+  chat: (call, ctx) => openAiAdapter.chat(call, ctx),
+  embeddings: (call, ctx) =>
+    openAiAdapter.embeddings?.(call, ctx) as ReturnType<NonNullable<ProviderAdapter['embeddings']>>,
+};
+
 /** Every provider type, by the adapter that phrases its requests and the transport that sends them. */
 const KINDS: Record<ProviderType, ProviderKind> = {
   openai: { adapter: openAiAdapter, transport: http },
@@ -22,7 +30,7 @@ const KINDS: Record<ProviderType, ProviderKind> = {
   anthropic: { adapter: anthropicAdapter, transport: http },
   gemini: { adapter: geminiAdapter, transport: http },
   'openai-compatible': { adapter: openAiCompatibleAdapter, transport: http },
-  mock: { adapter: openAiAdapter, transport: (p) => new MockTransport(p) },
+  mock: { adapter: mockAdapter, transport: (p) => new MockTransport(p) },
 };
 
 export function providerKind(type: ProviderType): ProviderKind | undefined {
