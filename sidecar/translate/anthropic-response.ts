@@ -1,4 +1,5 @@
 // Anthropic Messages response → canonical OpenAI chat.completion.
+import { assistantChoice } from './choice.ts';
 import { finishFromAnthropic } from './finish-reasons.ts';
 import { JSON_ANSWER_TOOL } from './json-answer-tool.ts';
 import { asArray, isRecord, record, str } from './json.ts';
@@ -45,19 +46,7 @@ export function openAiResponseFromAnthropic(json: unknown, options: FromAnthropi
     object: 'chat.completion',
     created: options.created,
     model: options.model ?? str(message.model) ?? '',
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: 'assistant',
-          content: text === '' && (calls.length > 0 || finish === 'content_filter') ? null : text,
-          refusal: null,
-          ...(calls.length > 0 && { tool_calls: calls }),
-        },
-        logprobs: null,
-        finish_reason: finish,
-      },
-    ],
+    choices: [assistantChoice(0, text, calls, finish)],
     ...(usage && { usage: openAiUsageJson(usage) }),
   };
 }

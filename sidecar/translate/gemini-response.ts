@@ -1,6 +1,7 @@
 // Gemini generateContent response → canonical OpenAI chat.completion. One choice per candidate; a
 // prompt blocked before generation (promptFeedback.blockReason, no candidates) is one content_filter
 // choice with no content. Thought-summary parts (thought: true) are not part of the answer.
+import { assistantChoice } from './choice.ts';
 import { finishFromGemini } from './finish-reasons.ts';
 import { asArray, isRecord, num, record, str, type JsonObject } from './json.ts';
 import type { ChatCompletion, OpenAiToolCall } from './types.ts';
@@ -46,17 +47,7 @@ function choiceOf(candidate: JsonObject, position: number, nextId: () => string)
   const calls = parts.flatMap((p) => toolCallOf(p, nextId) ?? []);
   const text = parts.map(partText).join('');
   const finish = finishFromGemini(candidate.finishReason, calls.length > 0);
-  return {
-    index: num(candidate.index) ?? position,
-    message: {
-      role: 'assistant',
-      content: text === '' && (calls.length > 0 || finish === 'content_filter') ? null : text,
-      refusal: null,
-      ...(calls.length > 0 && { tool_calls: calls }),
-    },
-    logprobs: null,
-    finish_reason: finish,
-  };
+  return assistantChoice(num(candidate.index) ?? position, text, calls, finish);
 }
 
 const BLOCKED: Choice = {
