@@ -323,3 +323,23 @@ describe('cascade', () => {
     assert.match(err.message, /finish reason length is not one of stop/);
   });
 });
+
+describe('compliance constraints', () => {
+  it('providerTags are hard: a failing compliant target is never replaced by a non-compliant one', async () => {
+    const route = `    - name: smart
+      match: { model: ["smart"] }
+      targets: [{ provider: primary, model: gpt-4o }]
+      fallbacks: [{ provider: secondary, model: backup-model }]
+      constraints: { providerTags: { hipaa: "true" } }`;
+    const t = await h.run({
+      'p.yaml': providers('tags: { hipaa: "true" }\n  circuitBreaker: { consecutiveFailures: 1000 }'),
+      'r.yaml': policy(route),
+    });
+    assert.equal((await chat(t.url)).headers.get('x-turnout-provider'), 'primary');
+    h.primary.onNext({ kind: 'status', status: 503 });
+    const res = await chat(t.url);
+    assert.equal(res.status, 502);
+    assert.equal(h.secondary.count, 0, 'the untagged provider never saw the request');
+    await t.waitForLine(/skipped\[secondary\/backup-model: constraint: provider tags do not match\]/);
+  });
+});
