@@ -29,7 +29,8 @@ export function admit(call: Call, exempt: ReadonlySet<string> = new Set()): Admi
   const policy = call.route.policy;
   const lease = admitRate(call, policy);
   const reservations: BudgetReservation[] = [];
-  const estimate = worstCaseUSD(call);
+  // A second candidate pass only when some budget needs the estimate.
+  let estimate: number | undefined;
   for (const budget of policy.budgets) {
     if (exempt.has(budget.name)) continue;
     const scope = scopeKey(call, budget.scope);
@@ -40,7 +41,7 @@ export function admit(call: Call, exempt: ReadonlySet<string> = new Set()): Admi
         limitUSD: budget.limitUSD,
         window: budget.window,
       },
-      estimate,
+      (estimate ??= worstCaseUSD(call)),
     );
     if (decision.ok) {
       reservations.push(decision.reservation);
