@@ -108,14 +108,33 @@ export interface Snapshot {
 
 export type UnversionedSnapshot = Omit<Snapshot, 'version'>;
 
-/** JSON with object keys sorted at every level, so equal content always serialises to equal text. */
+/**
+ * Canonical JSON text of snapshot parts, memoised per object: snapshot pieces are immutable once
+ * compiled, and one policy or provider object is shared by many workload snapshots, so each is
+ * serialised once rather than once per snapshot.
+ */
+const canonicalCache = new WeakMap<object, string>();
+
+/** JSON with object keys sorted at every level (undefined members dropped, as JSON.stringify does). */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  });
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  const cached = canonicalCache.get(value);
+  if (cached !== undefined) return cached;
+  let text: string;
+  if (Array.isArray(value)) {
+    text = `[${value.map((v: unknown) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
+  } else {
+    const record = value as Record<string, unknown>;
+    const parts: string[] = [];
+    for (const key of Object.keys(record).sort()) {
+      const v = record[key];
+      if (v === undefined || typeof v === 'function') continue;
+      parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+    }
+    text = `{${parts.join(',')}}`;
+  }
+  canonicalCache.set(value, text);
+  return text;
 }
 
 export function snapshotVersion(content: UnversionedSnapshot): string {

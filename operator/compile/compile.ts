@@ -30,7 +30,7 @@ export interface WorkloadSnapshot {
 export interface CompileResult {
   diagnostics: Diagnostic[];
   namespaces: ReadonlyMap<string, CompiledNamespace>;
-  /** One snapshot per distinct workload selector: what a pod carrying exactly those labels runs. */
+  /** One snapshot per distinct workload selector: what a pod carrying exactly those labels runs (built on first use). */
   snapshots: WorkloadSnapshot[];
   /** Names ("ns/name") of the objects compiled without errors. */
   accepted: { providers: ReadonlySet<string>; policies: ReadonlySet<string> };
@@ -86,10 +86,15 @@ export function compile(
     }
     namespaces.set(namespace, { namespace, providers: ready, policies: compiledPolicies.sort(byPrecedence) });
   }
+  // Per-selector snapshots are built on first use: the operator builds each pod's snapshot itself
+  // (snapshotFor), so hashing every selector's snapshot up front would be work nobody reads.
+  let snapshots: WorkloadSnapshot[] | undefined;
   return {
     diagnostics: diagnostics.list,
     namespaces,
-    snapshots: workloadSnapshots(namespaces),
+    get snapshots() {
+      return (snapshots ??= workloadSnapshots(namespaces));
+    },
     accepted: { providers: acceptedProviders, policies: acceptedPolicies },
   };
 }
@@ -104,7 +109,9 @@ export function selects(
   selector: Readonly<Record<string, string>>,
   labels: Readonly<Record<string, string>>,
 ): boolean {
-  return Object.entries(selector).every(([k, v]) => labels[k] === v);
+  // No allocation: this runs pods × policies times.
+  for (const k in selector) if (labels[k] !== selector[k]) return false;
+  return true;
 }
 
 /**
