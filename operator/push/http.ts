@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PushError } from './errors.ts';
 
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  const tooLarge = () => new PushError(413, 'too_large', `an ACK body is at most ${limit} bytes`);
+  const tooLarge = () => new PushError(413, 'too_large', `a request body here is at most ${limit} bytes`);
   if (Number(req.headers['content-length'] ?? 0) > limit) return Promise.reject(tooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -6,3 +6,4 @@ export { SyncTracker } from './sync-tracker.ts';
 export type { PushLog } from './publisher.ts';
 export type { TlsFiles } from './tls.ts';
 export * from './protocol.ts';
+export * from './spend-protocol.ts';

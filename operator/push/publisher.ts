@@ -4,11 +4,12 @@
 import type { ServerResponse } from 'node:http';
 import { canonicalJson } from '../../api/index.ts';
 import { snapshotFor } from '../compile/index.ts';
-import type { DesiredState, PodIdentity } from '../contract.ts';
+import type { DesiredState, PodIdentity, SpendCollector } from '../contract.ts';
 import type { Authenticated } from './authenticate.ts';
 import { Debouncer } from './debounce.ts';
 import type { PushMetrics } from './metrics.ts';
 import { EVENT_PING, EVENT_SNAPSHOT, type SnapshotEvent } from './protocol.ts';
+import { EVENT_SPEND } from './spend-protocol.ts';
 import type { SyncTracker } from './sync-tracker.ts';
 
 export type PushLog = (event: string, fields: Record<string, unknown>) => void;
@@ -21,6 +22,8 @@ export interface PublisherOptions {
   maxDebounceMs: number;
   pingIntervalMs: number;
   acceptStreams: () => boolean;
+  /** Fleet budgets: each stream also gets `spend` events. */
+  spend?: SpendCollector | undefined;
   log: PushLog;
 }
 
@@ -31,6 +34,10 @@ interface Stream {
   version: string | undefined;
   revision: number;
   tokenExpiresAt: number | undefined;
+  /** The sidecar process (x-turnout-instance), when it says. */
+  instance: string | undefined;
+  /** The last `spend` event data sent, so an unchanged one is not sent again. */
+  spendSent: string | undefined;
 }
 
 /** A sidecar this far behind on reading is dropped; it reconnects and resyncs from scratch. */
@@ -50,7 +57,13 @@ export class Publisher {
     this.#pinger.unref();
   }
 
-  open(auth: Authenticated, res: ServerResponse, have: string | undefined, haveRevision: number): void {
+  open(
+    auth: Authenticated,
+    res: ServerResponse,
+    have: string | undefined,
+    haveRevision: number,
+    instance?: string,
+  ): void {
     const { pod } = auth;
     const byPod = this.#streams.get(pod.namespace) ?? new Map<string, Stream>();
     this.#streams.set(pod.namespace, byPod);
@@ -62,6 +75,8 @@ export class Publisher {
       version: have,
       revision: haveRevision,
       tokenExpiresAt: auth.tokenExpiresAt,
+      instance,
+      spendSent: undefined,
     };
     byPod.set(pod.name, stream);
     this.#o.tracker.connected(pod);
@@ -71,6 +86,7 @@ export class Publisher {
       if (byPod.get(pod.name) === stream) byPod.delete(pod.name);
       this.#o.tracker.disconnected(pod);
       this.#o.tracker.prune(pod.namespace, (n, uid) => this.#o.desired.pod(pod.namespace, n)?.uid === uid);
+      this.#o.spend?.streamsChanged(pod.namespace);
       this.#o.log('stream.closed', { pod: ref(pod) });
     });
     res.socket?.setKeepAlive(true, 30_000);
@@ -82,8 +98,24 @@ export class Publisher {
     this.#o.log('stream.opened', { pod: ref(pod), have: have ?? null, revision: haveRevision });
     // An immediate ping tells the client the stream is established even when nothing needs sending.
     this.#write(stream, EVENT_PING, '{}');
+    // Spend before the snapshot: the sidecar holds its leases before it serves a single call.
+    this.#sendSpend(stream, true);
+    this.#o.spend?.streamsChanged(pod.namespace);
     if (have) this.#o.tracker.serving(pod, have, haveRevision);
     this.#update(stream, new Map());
+  }
+
+  /** Open streams of a namespace and the sidecar process holding each. */
+  streams(namespace: string): { pod: PodIdentity; instance: string | undefined }[] {
+    return [...(this.#streams.get(namespace)?.values() ?? [])].map((s) => ({
+      pod: s.pod,
+      instance: s.instance,
+    }));
+  }
+
+  /** Sends every open stream of the namespace its current `spend` event, if it changed. */
+  pushSpend(namespace: string): void {
+    for (const stream of [...(this.#streams.get(namespace)?.values() ?? [])]) this.#sendSpend(stream, false);
   }
 
   close(): void {
@@ -139,6 +171,12 @@ export class Publisher {
     tracker.sent(pod, snapshot.version, revision);
     metrics.pushes.inc();
     this.#o.log('push.sent', { pod: ref(pod), version: snapshot.version, revision });
+  }
+
+  #sendSpend(stream: Stream, opening: boolean): void {
+    const data = this.#o.spend?.eventFor(stream.pod, stream.instance, opening);
+    if (data === undefined || data === stream.spendSent) return;
+    if (this.#write(stream, EVENT_SPEND, data)) stream.spendSent = data;
   }
 
   #pingAll(): void {

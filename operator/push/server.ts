@@ -4,13 +4,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
-import type { DesiredState, SyncReporter } from '../contract.ts';
+import type { DesiredState, SpendCollector, SyncReporter } from '../contract.ts';
 import { authenticate } from './authenticate.ts';
 import { asPushError, PushError } from './errors.ts';
 import { PushMetrics } from './metrics.ts';
 import { ACK_PATH, ackBody, HEADER_HAVE, HEADER_REVISION, MAX_ACK_BYTES, STREAM_PATH } from './protocol.ts';
 import { method, readBody, send, single } from './http.ts';
 import { Publisher, type PushLog } from './publisher.ts';
+import { handleSpend } from './spend-endpoint.ts';
+import { HEADER_INSTANCE, SPEND_PATH } from './spend-protocol.ts';
 import { readTls, reloadTlsOnChange, type TlsFiles } from './tls.ts';
 import { CachingReviewer, type TokenReviewer } from './token-review.ts';
 import { SyncTracker } from './sync-tracker.ts';
@@ -25,6 +27,8 @@ export interface PushServerOptions {
   tracker?: SyncTracker;
   /** False on a replica that must not serve (not the leader): streams are refused with 503 and closed. */
   acceptStreams?: () => boolean;
+  /** Fleet budgets (operator/budgets): takes POST /v1/spend and sends `spend` events. Off when absent. */
+  spend?: SpendCollector;
   debounceMs?: number;
   maxDebounceMs?: number;
   pingIntervalMs?: number;
@@ -56,7 +60,12 @@ export async function startPushServer(opts: PushServerOptions): Promise<RunningP
     maxDebounceMs: opts.maxDebounceMs ?? 1000,
     pingIntervalMs: opts.pingIntervalMs ?? 15_000,
     acceptStreams,
+    spend: opts.spend,
     log,
+  });
+  opts.spend?.attach({
+    streams: (ns) => publisher.streams(ns),
+    push: (ns) => publisher.pushSpend(ns),
   });
   const ctx: Context = { opts, reviewer, publisher, tracker, metrics, acceptStreams, log };
   // requestTimeout 0: a snapshot stream is one request that lasts as long as the sidecar is connected.
@@ -106,6 +115,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, ctx: Context): 
       return stream(req, res, ctx);
     case ACK_PATH:
       return ack(req, res, ctx);
+    case SPEND_PATH:
+      return handleSpend(req, res, { ...ctx, desired: ctx.opts.desired, spend: ctx.opts.spend });
     case '/healthz':
       method(req, 'GET');
       return send(res, 200, { status: 'ok' });
@@ -135,9 +146,12 @@ async function stream(req: IncomingMessage, res: ServerResponse, ctx: Context): 
       'bad_request',
       `${HEADER_HAVE} must be empty or sha256:<hex>, ${HEADER_REVISION} a whole number`,
     );
+  const instance = single(req.headers[HEADER_INSTANCE]) || undefined;
+  if (instance !== undefined && !/^[A-Za-z0-9-]{8,64}$/.test(instance))
+    throw new PushError(400, 'bad_request', `${HEADER_INSTANCE} must be 8 to 64 letters, digits or "-"`);
   const auth = await authenticate(req.headers, ctx.reviewer, ctx.opts.desired);
   if (res.destroyed) return;
-  ctx.publisher.open(auth, res, have, Number(revisionText));
+  ctx.publisher.open(auth, res, have, Number(revisionText), instance);
 }
 
 async function ack(req: IncomingMessage, res: ServerResponse, ctx: Context): Promise<void> {

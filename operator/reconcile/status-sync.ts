@@ -1,6 +1,7 @@
 // Brings the apiserver in line with a namespace plan: status (only when it changed), a Warning Event
 // when an object turns bad, and the last-accepted annotation. Leader only; isLeader() is checked right
 // before every write so a replica that lost its Lease stops writing at once.
+import { canonicalJson } from '../../api/index.ts';
 import { snapshotFor } from '../compile/index.ts';
 import type { PodIdentity, SyncReporter } from '../contract.ts';
 import { errorText, type Logger } from '../kube/log.ts';
@@ -46,6 +47,8 @@ export class StatusSync {
     const states = new Map(this.#d.sync.sidecars(plan.namespace).map((s) => [s.pod, s]));
     const expected = expectedVersions(plan.compiled, plan.namespace);
     const pods = this.#d.pods(plan.namespace);
+    const fleet = this.#d.sync.fleetSpend;
+    fleet?.observe(plan.namespace, plan.compiled, pods);
     const failures: unknown[] = [];
     const attempt = async (what: () => Promise<void>) => {
       try {
@@ -59,7 +62,15 @@ export class StatusSync {
       await attempt(async () => {
         const counts = countSidecars(pods, p.selector, expected, states);
         const version = p.selector && snapshotFor(plan.compiled, plan.namespace, p.selector).version;
-        await this.#policy(p, (cached) => policyStatus(cached, p.verdict, counts, version, now));
+        const name = p.cached.ref.name;
+        // Fleet spend: seeded from what the previous leader persisted, before we overwrite it.
+        fleet?.seed(plan.namespace, name, this.#current(p.cached).status);
+        const spend = fleet?.statusSpend(plan.namespace, name);
+        const status = await this.#policy(p, (cached) => ({
+          ...policyStatus(cached, p.verdict, counts, version, now),
+          ...(spend && { spend: spend.entries.length > 0 ? spend.entries : null }),
+        }));
+        if (spend && sameSpend(status, spend.entries)) spend.written();
       });
     }
     this.#forgetOthers(plan);
@@ -78,7 +89,8 @@ export class StatusSync {
     }
   }
 
-  async #policy(p: PolicyPlan, desired: (cached: CachedPolicy) => Record<string, unknown>): Promise<void> {
+  /** Writes a policy's status; returns the status now in effect. */
+  async #policy(p: PolicyPlan, desired: (cached: CachedPolicy) => Record<string, unknown>): Promise<unknown> {
     const before = conditionOf(this.#current(p.cached).status, 'Accepted');
     const status = await this.#write('RoutingPolicy', p.cached, desired);
     const accepted = conditionOf(status, 'Accepted');
@@ -89,6 +101,7 @@ export class StatusSync {
     if (annotation !== undefined && this.#d.isLeader()) {
       await this.#d.writer.annotate('RoutingPolicy', p.cached.ref, LAST_ACCEPTED_ANNOTATION, annotation);
     }
+    return status;
   }
 
   /** Drops what we remember of objects of this namespace that no longer exist. */
@@ -146,6 +159,12 @@ export class StatusSync {
       });
     }
   }
+}
+
+/** Whether the status in effect holds exactly these spend entries (so they are persisted). */
+function sameSpend(status: unknown, entries: readonly unknown[]): boolean {
+  const stored = (status as { spend?: unknown } | null | undefined)?.spend;
+  return canonicalJson(stored ?? []) === canonicalJson(entries);
 }
 
 /** Whether `after` repeats `before` for this generation (so the transition was already announced). */

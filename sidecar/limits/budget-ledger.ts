@@ -34,6 +34,13 @@ export interface ExternalSpend {
   windowStart: string;
   /** Everyone else's spend, this sidecar's own excluded. A string as in RoutingPolicy status is accepted. */
   usedUSD: number | string;
+  /**
+   * Fleet lease: this sidecar may spend up to `ownUSD + leaseUSD` of its own in this window on this key
+   * (its share of what the fleet has left). Replaces the previous lease for the key and window.
+   */
+  leaseUSD?: number | string;
+  /** The own spend the lease was granted on top of: what the operator counted from this sidecar. */
+  ownUSD?: number | string;
 }
 
 export interface BudgetUsage {
@@ -42,6 +49,8 @@ export interface BudgetUsage {
   remoteUSD: number;
   reservedUSD: number;
   remainingUSD: number;
+  /** Own spend this sidecar may still add under its fleet lease, when it holds one. */
+  leaseRemainingUSD?: number;
 }
 
 export interface BudgetLedgerOptions {
@@ -55,32 +64,39 @@ export class BudgetLedger {
   #entries: LRUCache<string, Entry>;
   /** Absorbed remote spend by budgetKey + window start, waiting for (or mirrored into) the entry. */
   #remote: LRUCache<string, number>;
+  /** Fleet leases as own-spend ceilings (micro) by budgetKey + window start; "<budget>|*" = default. */
+  #ceilings: LRUCache<string, number>;
   #now: () => number;
 
   constructor(options: BudgetLedgerOptions = {}) {
     const max = options.maxKeys ?? 100_000;
     this.#entries = new LRUCache({ max });
     this.#remote = new LRUCache({ max });
+    this.#ceilings = new LRUCache({ max });
     this.#now = options.now ?? Date.now;
   }
 
   /**
-   * Reserve estimateUSD if used + remote + reserved + estimate ≤ limit. Every reservation counts at
-   * least one micro-dollar, so a call whose cost is unknown (estimate 0) cannot pass a spent budget.
-   * A call still in flight when the window rolls over keeps its reservation and settles into the new
-   * window: it is charged to the window it ends in.
+   * Reserve estimateUSD if used + remote + reserved + estimate ≤ limit, and, under a fleet lease, if
+   * used + reserved + estimate ≤ the lease's ceiling. Every reservation counts at least one
+   * micro-dollar, so a call whose cost is unknown (estimate 0) cannot pass a spent budget. A call still
+   * in flight when the window rolls over keeps its reservation and settles into the new window: it is
+   * charged to the window it ends in.
    */
   reserve(spec: BudgetSpec, estimateUSD: number, now: number = this.#now()): BudgetDecision {
     const e = this.#current(spec, now);
     const estimate = Number.isFinite(estimateUSD) ? Math.max(1, toMicro(estimateUSD)) : 1;
     const limit = toMicro(spec.limitUSD);
-    if (e.used + e.remote + e.reserved + estimate > limit) {
+    const overLimit = e.used + e.remote + e.reserved + estimate > limit;
+    const ceiling = this.#ceiling(spec.budgetKey, e.start);
+    if (overLimit || (ceiling !== undefined && e.used + e.reserved + estimate > ceiling)) {
       return {
         ok: false,
         usedUSD: toUSD(e.used + e.remote),
         reservedUSD: toUSD(e.reserved),
         limitUSD: spec.limitUSD,
-        retryAfterMs: e.end - now,
+        // Out of lease but not of budget: the lease is re-granted as the fleet reports, so try soon.
+        retryAfterMs: overLimit ? e.end - now : Math.min(e.end - now, LEASE_RETRY_MS),
       };
     }
     e.reserved += estimate;
@@ -95,12 +111,16 @@ export class BudgetLedger {
     const used = live ? e.used : 0;
     const remote = live ? e.remote : (this.#remote.peek(remoteKey(spec.budgetKey, start)) ?? 0);
     const reserved = e ? e.reserved : 0;
+    const remaining = Math.max(0, toUSD(toMicro(spec.limitUSD) - used - remote - reserved));
+    const ceiling = this.#ceiling(spec.budgetKey, start);
+    const leaseRemaining = ceiling === undefined ? undefined : Math.max(0, toUSD(ceiling - used - reserved));
     return {
       windowStart: new Date(start).toISOString(),
       usedUSD: toUSD(used),
       remoteUSD: toUSD(remote),
       reservedUSD: toUSD(reserved),
-      remainingUSD: Math.max(0, toUSD(toMicro(spec.limitUSD) - used - remote - reserved)),
+      remainingUSD: leaseRemaining === undefined ? remaining : Math.min(remaining, leaseRemaining),
+      ...(leaseRemaining !== undefined && { leaseRemainingUSD: leaseRemaining }),
     };
   }
 
@@ -124,18 +144,52 @@ export class BudgetLedger {
    * is added to local used for every check. Reports replace earlier ones but never lower them (spend in
    * a window only grows), so re-delivered or reordered reports are harmless. Records for a window not
    * yet started locally are kept until it does; malformed records are skipped.
+   *
+   * A record with `leaseUSD` also sets this sidecar's fleet lease for the key and window (latest wins:
+   * leases shrink as the fleet spends). A budgetKey ending in "|*" (e.g. "ns/p/daily|*") carries only a
+   * lease: the default for every scope of that budget without a lease of its own, counted from zero.
    */
   absorb(external: Iterable<ExternalSpend>): void {
     for (const r of external) {
       const start = Date.parse(r.windowStart);
+      if (!Number.isFinite(start)) continue;
+      if (r.leaseUSD !== undefined) {
+        const ceiling = toMicro(Number(r.ownUSD ?? 0)) + toMicro(Number(r.leaseUSD));
+        if (Number.isFinite(ceiling) && ceiling >= 0)
+          this.#ceilings.set(remoteKey(r.budgetKey, start), ceiling);
+      }
+      if (r.budgetKey.endsWith(DEFAULT_LEASE_SUFFIX)) continue;
       const micro = toMicro(Number(r.usedUSD));
-      if (!Number.isFinite(start) || !Number.isFinite(micro) || micro < 0) continue;
+      if (!Number.isFinite(micro) || micro < 0) continue;
       const k = remoteKey(r.budgetKey, start);
       const merged = Math.max(this.#remote.get(k) ?? 0, micro);
       this.#remote.set(k, merged);
       const e = this.#entries.peek(r.budgetKey);
       if (e && e.start === start) e.remote = merged;
     }
+  }
+
+  /**
+   * Whether every call in flight fits under the current fleet leases (used + reserved ≤ ceiling wherever
+   * something is reserved). Until it does, a lease just lowered does not yet bound what this sidecar may
+   * still spend: calls admitted under the previous one are running.
+   */
+  withinLeases(): boolean {
+    for (const [budgetKey, e] of this.#entries.entries()) {
+      if (e.reserved === 0) continue;
+      const ceiling = this.#ceiling(budgetKey, e.start);
+      if (ceiling !== undefined && e.used + e.reserved > ceiling) return false;
+    }
+    return true;
+  }
+
+  /** The own-spend ceiling a fleet lease sets for this key and window: its own lease, else the budget's default. */
+  #ceiling(budgetKey: string, start: number): number | undefined {
+    const own = this.#ceilings.get(remoteKey(budgetKey, start));
+    if (own !== undefined) return own;
+    const bar = budgetKey.indexOf('|');
+    if (bar < 0) return undefined;
+    return this.#ceilings.get(remoteKey(`${budgetKey.slice(0, bar)}${DEFAULT_LEASE_SUFFIX}`, start));
   }
 
   #current(spec: BudgetSpec, now: number): Entry {
@@ -155,3 +209,7 @@ export class BudgetLedger {
 }
 
 const remoteKey = (budgetKey: string, start: number): string => `${budgetKey}\n${start}`;
+/** budgetKey suffix of a default lease: "<ns>/<policy>/<budget>|*" (scopes are "policy" or "header:…"). */
+export const DEFAULT_LEASE_SUFFIX = '|*';
+/** Retry-After for a call refused by its lease while the budget itself has room. */
+const LEASE_RETRY_MS = 2000;

@@ -5,11 +5,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventSourceMessage } from 'eventsource-parser';
 import { EVENT_PING, EVENT_SNAPSHOT } from '../../operator/push/protocol.ts';
+import { EVENT_SPEND } from '../../operator/push/spend-protocol.ts';
 import type { SnapshotStore } from '../snapshot/store.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { Connection, StreamRefused } from './connection.ts';
 import { SnapshotFile } from './snapshot-file.ts';
 import { parseJson, parseSnapshot } from './snapshot-schema.ts';
+import type { SpendLedger } from './spend-reporter.ts';
+import { SpendSync } from './spend-sync.ts';
 
 export type SyncLog = (event: string, fields: Record<string, unknown>) => void;
 
@@ -26,6 +29,10 @@ export interface SyncClientOptions {
   backoff?: BackoffOptions;
   /** Reconnect when nothing (not even a ping) arrived for this long. Default 45 s (pings: 15 s). */
   idleTimeoutMs?: number;
+  /** Fleet budgets: report this ledger's spend and feed it the fleet's. Off when absent. */
+  ledger?: SpendLedger;
+  /** How often spend is reported while it changes. Default 1 s. */
+  spendIntervalMs?: number;
   log?: SyncLog;
 }
 
@@ -53,6 +60,8 @@ class Client implements SyncClient {
   readonly #file: SnapshotFile | undefined;
   readonly #backoff: Backoff;
   readonly #stop = new AbortController();
+  readonly #spend: SpendSync | undefined;
+  #conn: Connection | undefined;
   #connected = false;
   #revision = 0;
   #loop: Promise<void> = Promise.resolve();
@@ -62,6 +71,7 @@ class Client implements SyncClient {
     this.#log = opts.log ?? (() => undefined);
     this.#file = opts.stateDir !== undefined ? new SnapshotFile(opts.stateDir) : undefined;
     this.#backoff = new Backoff(opts.backoff);
+    this.#spend = opts.ledger && new SpendSync(opts.ledger, opts.spendIntervalMs ?? 1000, this.#log);
   }
 
   get status(): SyncStatus {
@@ -90,6 +100,8 @@ class Client implements SyncClient {
   }
 
   async close(): Promise<void> {
+    // The spend of the last seconds still counts for the fleet: report it before the stream goes.
+    if (this.#conn && this.#spend) await this.#spend.flush(this.#conn);
     this.#stop.abort();
     await this.#loop;
   }
@@ -120,11 +132,18 @@ class Client implements SyncClient {
       pod: this.#o.pod,
       idleTimeoutMs: this.#o.idleTimeoutMs ?? 45_000,
       ...(this.#o.caFile !== undefined && { caFile: this.#o.caFile }),
+      ...(this.#spend && { instance: this.#spend.reporter.instance }),
     });
+    const session = new AbortController();
+    this.#conn = conn;
+    const reporting = this.#spend?.run(conn, session.signal);
     try {
       const have = { version: this.#o.store.snapshot?.version, revision: this.#revision };
       await conn.stream(have, (e) => this.#onEvent(conn, e), signal);
     } finally {
+      session.abort();
+      await reporting;
+      this.#conn = undefined;
       await conn.close();
     }
   }
@@ -140,6 +159,7 @@ class Client implements SyncClient {
       });
     }
     if (e.event === EVENT_SNAPSHOT) await this.#onSnapshot(conn, e.data);
+    else if (e.event === EVENT_SPEND) this.#spend?.event(e.data);
     else if (e.event !== EVENT_PING) this.#log('sync.unknown_event', { event: e.event ?? 'message' });
   }
 

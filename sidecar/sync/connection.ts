@@ -13,6 +13,7 @@ import {
   type AckBody,
   type ErrorBody,
 } from '../../operator/push/protocol.ts';
+import { HEADER_INSTANCE, SPEND_PATH, type SpendReportAnswer } from '../../operator/push/spend-protocol.ts';
 
 export interface ConnectionOptions {
   operatorUrl: string;
@@ -22,6 +23,8 @@ export interface ConnectionOptions {
   pod: string;
   /** No byte (not even a ping) for this long means the stream is dead. */
   idleTimeoutMs: number;
+  /** This sidecar process's id (fleet budgets: leases are per process). */
+  instance?: string;
 }
 
 /** The server answered, but refused (status and its JSON error). */
@@ -68,6 +71,7 @@ export class Connection {
         accept: 'text/event-stream',
         [HEADER_HAVE]: have.version ?? '',
         [HEADER_REVISION]: String(have.revision),
+        ...(this.#o.instance !== undefined && { [HEADER_INSTANCE]: this.#o.instance }),
       },
     });
     if (res.statusCode !== 200) throw new StreamRefused(res.statusCode, await errorMessage(res.body));
@@ -106,6 +110,22 @@ export class Connection {
         await res.body.dump();
         return undefined;
       }
+      return `${res.statusCode}: ${await errorMessage(res.body)}`;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  /** Posts a spend report; the answer, or what went wrong (never thrown). */
+  async spend(body: unknown): Promise<SpendReportAnswer | string> {
+    try {
+      const res = await request(new URL(SPEND_PATH, this.#o.operatorUrl), {
+        method: 'POST',
+        dispatcher: this.#agent,
+        headers: { ...(await this.#authHeaders()), 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (res.statusCode === 200) return (await res.body.json()) as SpendReportAnswer;
       return `${res.statusCode}: ${await errorMessage(res.body)}`;
     } catch (e) {
       return e instanceof Error ? e.message : String(e);

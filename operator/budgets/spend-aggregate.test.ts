@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SpendAggregate, totalOf } from './spend-aggregate.ts';
+
+const DAY = 86_400_000;
+const day0 = Date.UTC(2026, 10, 22);
+const key = (budgetKey = 'ns/p/daily|policy', start = day0) => ({ budgetKey, start, end: start + DAY });
+const total = (agg: SpendAggregate, k = key()) => {
+  const s = agg.get(k.budgetKey, k.start);
+  return s ? totalOf(s) : 0;
+};
+
+describe('SpendAggregate', () => {
+  it('sums sidecar processes; a repeated or reordered report changes nothing', () => {
+    const agg = new SpendAggregate();
+    agg.record('a', key(), 300, 0);
+    agg.record('b', key(), 200, 0);
+    agg.record('a', key(), 300, 0); // re-delivered
+    agg.record('a', key(), 100, 0); // an older report arriving late
+    assert.equal(total(agg), 500);
+    agg.record('a', key(), 450, 0);
+    assert.equal(total(agg), 650);
+  });
+
+  it('a restarted sidecar (new instance) adds to its predecessor instead of replacing it', () => {
+    const agg = new SpendAggregate();
+    agg.record('pod1-first', key(), 400, 0);
+    agg.record('pod1-second', key(), 50, 0); // same pod, fresh ledger
+    assert.equal(total(agg), 450);
+  });
+
+  it('keeps a departed pod’s spend until its window ends, then drops the window', () => {
+    const agg = new SpendAggregate();
+    agg.record('gone', key(), 700, 0);
+    agg.record('live', key(), 100, 0);
+    assert.equal(
+      agg.prune(day0 + DAY - 1, () => true),
+      false,
+    );
+    assert.equal(total(agg), 800, 'nothing but the window ending removes spend');
+    agg.record('live', key('ns/p/daily|policy', day0 + DAY), 5, 0);
+    assert.equal(
+      agg.prune(day0 + DAY, () => true),
+      true,
+    );
+    assert.equal(agg.get('ns/p/daily|policy', day0), undefined);
+    assert.equal(
+      total(agg, key('ns/p/daily|policy', day0 + DAY)),
+      5,
+      'the new window starts from its own spend',
+    );
+  });
+
+  it('drops keys of budgets that no longer exist', () => {
+    const agg = new SpendAggregate();
+    agg.record('a', key('ns/p/old|policy'), 10, 0);
+    agg.record('a', key(), 20, 0);
+    agg.prune(day0, (k) => !k.startsWith('ns/p/old|'));
+    assert.deepEqual([agg.size, total(agg)], [1, 20]);
+  });
+
+  it('seed: what a previous leader persisted, minus what live processes say it already contains', () => {
+    const agg = new SpendAggregate();
+    // Status said 1.000: a (0.400, persisted), b (0.300, persisted) and a pod since deleted (0.300).
+    agg.seed(key(), 1000);
+    assert.equal(total(agg), 1000, 'before any re-report the seed stands alone');
+    agg.record('a', key(), 450, 400); // spent 0.050 more since
+    agg.record('b', key(), 300, 300);
+    assert.equal(total(agg), 300 + 450 + 300);
+    agg.record('a', key(), 450, 400); // re-sent: carried is credited once
+    assert.equal(total(agg), 1050);
+  });
+
+  it('carried amounts never push the seed below zero nor exceed the process’s own spend', () => {
+    const agg = new SpendAggregate();
+    agg.seed(key(), 100);
+    agg.record('a', key(), 80, 500);
+    assert.equal(total(agg), 100, 'credited ≤ used (80): seed 100 − 80 + 80');
+    agg.record('b', key(), 60, 60);
+    assert.equal(total(agg), 140, 'seed fully credited: only the live spend remains');
+  });
+
+  it('marks what a status write contained as persisted, only up to what was reported', () => {
+    const agg = new SpendAggregate();
+    agg.record('a', key(), 100, 0);
+    const k = agg.get('ns/p/daily|policy', day0);
+    assert.ok(k);
+    const mark = agg.mark([k]);
+    agg.record('a', key(), 150, 0); // reported after the status was computed
+    agg.persisted(mark);
+    assert.equal(k.byInstance.get('a')?.persisted, 100);
+  });
+
+  it('bounds the keys one budget can hold; other budgets are unaffected', () => {
+    const agg = new SpendAggregate({ maxKeysPerBudget: 2 });
+    assert.ok(agg.record('a', key('ns/p/t|header:x-t=1'), 1, 0));
+    assert.ok(agg.record('a', key('ns/p/t|header:x-t=2'), 1, 0));
+    assert.equal(agg.record('a', key('ns/p/t|header:x-t=3'), 1, 0), false);
+    assert.ok(agg.record('a', key('ns/p/t|header:x-t=1'), 2, 0), 'a known key still updates');
+    assert.ok(agg.record('a', key('ns/p/u|policy'), 1, 0));
+  });
+});
