@@ -60,6 +60,8 @@ export type { Resource };
  */
 export async function startOperator(opts: OperatorOptions = {}): Promise<Operator> {
   const { log, identity, cache, metrics, desired, elector, controller } = wire(opts);
+  // Sidecar sync states by namespace, read at scrape time from the push server's reporter.
+  metrics.observeSync(() => cache.namespaces(), opts.syncReporter ?? NOOP_SYNC_REPORTER);
   // Metrics first: a port already in use should fail before anything else has started.
   let server: Server | undefined;
   let metricsPort: number | undefined;

@@ -3,6 +3,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SyncReporter } from './contract.ts';
+
+/** Sync states a sidecar is counted under by turnout_operator_sidecars. */
+export const SIDECAR_SYNC_STATES = ['connected', 'disconnected', 'rejected'] as const;
 
 export class OperatorMetrics {
   readonly registry = new Registry();
@@ -47,6 +51,32 @@ export class OperatorMetrics {
       collect() {
         this.reset();
         for (const [namespace, n] of connected()) this.set({ namespace }, n);
+      },
+    });
+  }
+
+  /**
+   * Sidecars per namespace by sync state, read at scrape time from the push server's view: connected,
+   * disconnected (still serving what they acknowledged), and rejected (they refused the snapshot last
+   * sent and keep serving the previous one). Call once, with the namespaces the operator watches.
+   */
+  observeSync(namespaces: () => Iterable<string>, sync: Pick<SyncReporter, 'sidecars'>): void {
+    if (this.registry.getSingleMetric('turnout_operator_sidecars')) return;
+    new Gauge({
+      name: 'turnout_operator_sidecars',
+      help: 'Sidecars by namespace and sync state (connected, disconnected, rejected)',
+      labelNames: ['namespace', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const namespace of namespaces()) {
+          const counts = { connected: 0, disconnected: 0, rejected: 0 };
+          for (const s of sync.sidecars(namespace)) {
+            counts[s.connected ? 'connected' : 'disconnected']++;
+            if (s.rejected) counts.rejected++;
+          }
+          for (const state of SIDECAR_SYNC_STATES) this.set({ namespace, state }, counts[state]);
+        }
       },
     });
   }

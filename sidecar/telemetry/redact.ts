@@ -1,0 +1,55 @@
+// Keeps credentials out of everything Turnout writes about a call: decision logs, span attributes and
+// events, and the error bodies it returns. Two nets: the exact API keys of the loaded snapshots (an
+// upstream that echoes the key it was sent, a URL with ?key= in an error), and the shapes common provider
+// keys and bearer tokens take, for keys Turnout never held (a caller's own, pasted into a prompt).
+import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
+
+export const REDACTED = '[REDACTED]';
+
+const SHAPES: RegExp[] = [
+  /\bsk-[A-Za-z0-9_-]{8,}/g, // OpenAI, Anthropic (sk-ant-…), most OpenAI-compatible gateways
+  /\bAIza[0-9A-Za-z_-]{20,}/g, // Google API keys
+  /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\b(api[-_]?key|x-api-key|x-goog-api-key|key)=[^&\s"']{8,}/gi,
+];
+const QUICK = /sk-|AIza|Bearer|Basic|key=/i;
+
+/** Secrets shorter than this are not matched verbatim: replacing every "abc" would mangle the text. */
+const MIN_SECRET = 8;
+
+export class SecretRedactor {
+  /** The keys of the current snapshot and the one before, so calls that began before a reload are covered. */
+  #current: string[] = [];
+  #previous: string[] = [];
+
+  /** Follows snapshot loads (SnapshotStore.onLoad). */
+  update(runtime: RuntimeSnapshot): void {
+    const keys = new Set<string>();
+    for (const p of runtime.providers.values())
+      if (p.apiKey && p.apiKey.length >= MIN_SECRET) keys.add(p.apiKey);
+    this.#previous = this.#current;
+    // Longest first: a key that contains another is replaced whole.
+    this.#current = [...keys].sort((a, b) => b.length - a.length);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.#current) if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
+    for (const secret of this.#previous) if (out.includes(secret)) out = out.replaceAll(secret, REDACTED);
+    if (!QUICK.test(out)) return out;
+    for (const shape of SHAPES) out = out.replace(shape, REDACTED);
+    return out;
+  }
+
+  /** Bytes that are returned as they are unless they hold a secret (upstream error bodies). */
+  redactBytes(bytes: Buffer): Buffer {
+    if (!this.#holdsSecret(bytes)) return bytes;
+    return Buffer.from(this.redact(bytes.toString('utf8')));
+  }
+
+  #holdsSecret(bytes: Buffer): boolean {
+    for (const secret of this.#current) if (bytes.includes(secret)) return true;
+    for (const secret of this.#previous) if (bytes.includes(secret)) return true;
+    return QUICK.test(bytes.toString('latin1'));
+  }
+}

@@ -1,0 +1,55 @@
+// Decisions as the request path builds them, for the unit tests of what telemetry derives from them.
+import type { Decision } from '../../upstream/call.ts';
+
+export function failoverDecision(extra: Partial<Decision> = {}): Decision {
+  return {
+    time: '2026-11-22T10:00:00.000Z',
+    snapshot: 'sha256:abc',
+    policy: 'app',
+    policyNamespace: 't',
+    policyGeneration: 3,
+    operation: 'chat',
+    api: 'openai.chat',
+    route: 'smart',
+    strategy: 'priority',
+    requestedModel: 'smart',
+    stream: true,
+    status: 200,
+    provider: 'secondary',
+    model: 'backup-model',
+    attempts: [
+      {
+        provider: 'primary',
+        model: 'gpt-4o',
+        outcome: 'server-error',
+        status: 503,
+        ms: 12.5,
+        startMs: 0.4,
+        message: 'primary/gpt-4o answered 503',
+      },
+      {
+        provider: 'secondary',
+        model: 'backup-model',
+        outcome: 'ok',
+        status: 200,
+        ms: 40,
+        startMs: 13,
+        fallback: true,
+        ttftMs: 8,
+        usage: { inputTokens: 10, outputTokens: 20, cachedInputTokens: 0, reasoningTokens: 0 },
+        costUSD: 0.000005,
+        finishReason: 'stop',
+      },
+    ],
+    skipped: [{ provider: 'tertiary', model: 'm', reason: 'circuit open until 2026-11-22T10:01:00.000Z' }],
+    latencyMs: 54,
+    usage: { inputTokens: 10, outputTokens: 20, cachedInputTokens: 0, reasoningTokens: 0 },
+    costUSD: 0.000005,
+    ttftMs: 21,
+    finishReason: 'stop',
+    candidates: ['primary/gpt-4o', 'secondary/backup-model'],
+    monoStart: 1234.5,
+    content: { input: '[{"role":"user"}]' },
+    ...extra,
+  };
+}

@@ -1,0 +1,189 @@
+// The tracer: the configured sampler, the SDK's batching span processor and OTLP/HTTP protobuf
+// exporter, and a resource, all private to the sidecar (nothing is registered globally, so an embedding
+// process keeps its own). Spans are made when a call is over (spans.ts); the incoming W3C traceparent
+// is their parent.
+import type { IncomingMessage } from 'node:http';
+import {
+  defaultTextMapGetter,
+  diag,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ConsoleSpanExporter,
+  ParentBasedSampler,
+  RandomIdGenerator,
+  SimpleSpanProcessor,
+  TraceIdRatioBasedSampler,
+  type Sampler,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
+import type { TurnoutError } from '../errors.ts';
+import type { Operation } from '../http/inbound.ts';
+import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
+import type { Decision } from '../upstream/call.ts';
+import type { SamplerConfig, TracingConfig } from './config.ts';
+import { ERROR_TYPE, GEN_AI, HTTP_STATUS, operationName, TURNOUT } from './names.ts';
+import { RecordedSpan } from './recorded-span.ts';
+import type { SecretRedactor } from './redact.ts';
+import { recordCall, sampledContext, type SpanSinks } from './spans.ts';
+
+const SCOPE = { name: 'turnout-sidecar' };
+
+export interface TracerOptions {
+  config?: TracingConfig;
+  /** Replaces the configured exporter; spans go through a SimpleSpanProcessor (tests: in-memory). */
+  exporter?: SpanExporter;
+  /** Replaces the span processor altogether (benchmarks: batching to an encoding-only exporter). */
+  processor?: SpanProcessor;
+  sampler?: Sampler;
+  redactor: SecretRedactor;
+}
+
+export class CallTracer {
+  readonly #sinks: SpanSinks;
+  readonly #propagator = new W3CTraceContextPropagator();
+  readonly #redactor: SecretRedactor;
+
+  constructor(opts: TracerOptions) {
+    const config = opts.config;
+    this.#redactor = opts.redactor;
+    const resource = resourceFromAttributes({
+      ...config?.resourceAttributes,
+      'service.name': config?.serviceName ?? 'turnout-sidecar',
+    });
+    this.#sinks = {
+      sampler: opts.sampler ?? samplerFor(config?.sampler ?? { kind: 'parentbased_always_on' }),
+      ids: new RandomIdGenerator(),
+      processor: opts.processor ?? processorFor(opts.exporter, config),
+      origin: {
+        resource,
+        scope: SCOPE,
+        ...(config?.attributeValueLengthLimit !== undefined && {
+          valueLengthLimit: config.attributeValueLengthLimit,
+        }),
+      },
+    };
+  }
+
+  /** Spans for a routed call; sets the decision's traceId/spanId when the call was sampled. */
+  recordDecision(req: IncomingMessage, d: Decision, runtime: RuntimeSnapshot | undefined): void {
+    try {
+      const sc = recordCall(d, {
+        ...this.#sinks,
+        parent: this.#parentOf(req),
+        runtime,
+        redactor: this.#redactor,
+        end: performance.now(),
+      });
+      if (sc) {
+        d.traceId = sc.traceId;
+        d.spanId = sc.spanId;
+      }
+    } catch (e) {
+      // Telemetry must never fail a call that has been served.
+      diag.error('turnout: recording spans failed', e);
+    }
+  }
+
+  /** A request refused before it was routed (bad JSON, unknown model, not ready): one span, no children. */
+  recordRefusal(
+    req: IncomingMessage,
+    operation: Operation,
+    api: string,
+    start: number,
+    err: TurnoutError,
+  ): void {
+    try {
+      this.#refusal(req, operation, api, start, err);
+    } catch (e) {
+      diag.error('turnout: recording a span failed', e);
+    }
+  }
+
+  #refusal(req: IncomingMessage, operation: Operation, api: string, start: number, err: TurnoutError): void {
+    const op = operationName(operation);
+    const parent = this.#parentOf(req);
+    const context = sampledContext(this.#sinks, parent, op);
+    if (!context) return;
+    const attributes: Attributes = {
+      [GEN_AI.operationName]: op,
+      [HTTP_STATUS]: err.status,
+      [ERROR_TYPE]: err.code,
+      [TURNOUT.errorCode]: err.code,
+      [TURNOUT.api]: api,
+      [TURNOUT.outcome]: err.code,
+    };
+    const remote = trace.getSpanContext(parent);
+    this.#sinks.processor.onEnd(
+      new RecordedSpan(
+        { ...this.#sinks.origin, epochOffset: Date.now() - performance.now() },
+        {
+          name: op,
+          kind: SpanKind.SERVER,
+          context,
+          parent: remote && trace.isSpanContextValid(remote) ? remote : undefined,
+          start,
+          end: performance.now(),
+          attributes,
+          events: [],
+          status:
+            err.status >= 500
+              ? { code: SpanStatusCode.ERROR, message: this.#redactor.redact(err.message) }
+              : { code: SpanStatusCode.UNSET },
+        },
+      ),
+    );
+  }
+
+  #parentOf(req: IncomingMessage) {
+    return this.#propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
+  }
+
+  forceFlush(): Promise<void> {
+    return this.#sinks.processor.forceFlush();
+  }
+
+  /** Flushes what is buffered, then stops exporting. */
+  shutdown(): Promise<void> {
+    return this.#sinks.processor.shutdown();
+  }
+}
+
+function processorFor(exporter: SpanExporter | undefined, config: TracingConfig | undefined): SpanProcessor {
+  if (exporter) return new SimpleSpanProcessor({ exporter });
+  if (config?.exporter === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
+  // Compression, timeout and TLS files come from the exporter's own reading of OTEL_EXPORTER_OTLP_*.
+  const otlp = new OTLPTraceExporter({
+    ...(config?.url !== undefined && { url: config.url }),
+    ...(config?.headers && { headers: config.headers }),
+  });
+  return new BatchSpanProcessor({ exporter: otlp, ...config?.batch });
+}
+
+export function samplerFor(s: SamplerConfig): Sampler {
+  switch (s.kind) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(s.ratio);
+    case 'parentbased_always_on':
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(s.ratio) });
+  }
+}
