@@ -1,4 +1,4 @@
-import { Client } from 'undici';
+import { Client, Pool } from 'undici';
 
 export const CHAT_BODY = JSON.stringify({
   model: 'gpt-4o-mini',
@@ -9,6 +9,11 @@ export const CHAT_BODY = JSON.stringify({
   max_tokens: 64,
 });
 
+export const STREAM_BODY = JSON.stringify({ ...(JSON.parse(CHAT_BODY) as object), stream: true });
+
+const chatPath = (url: URL) => `${url.pathname.replace(/\/$/, '')}/chat/completions`;
+const elapsedUs = (start: bigint) => Number(process.hrtime.bigint() - start) / 1000;
+
 /**
  * Closed loop: one keep-alive connection, `n` requests one after another, each timed from send to the
  * last body byte. Returns latencies in microseconds.
@@ -16,7 +21,7 @@ export const CHAT_BODY = JSON.stringify({
 export async function closedLoop(baseUrl: string, n: number, body = CHAT_BODY): Promise<number[]> {
   const url = new URL(baseUrl);
   const client = new Client(url.origin, { keepAliveTimeout: 60_000, pipelining: 1 });
-  const path = `${url.pathname.replace(/\/$/, '')}/chat/completions`;
+  const path = chatPath(url);
   const out: number[] = new Array<number>(n);
   try {
     for (let i = 0; i < n; i++) {
@@ -29,12 +34,117 @@ export async function closedLoop(baseUrl: string, n: number, body = CHAT_BODY): 
       });
       await res.body.arrayBuffer();
       if (res.statusCode !== 200) throw new Error(`${baseUrl} answered ${res.statusCode}`);
-      out[i] = Number(process.hrtime.bigint() - start) / 1000;
+      out[i] = elapsedUs(start);
     }
   } finally {
     await client.close();
   }
   return out;
+}
+
+export interface StreamTimings {
+  /** Send → first body byte at the client, µs. */
+  ttft: number[];
+  /** Send → last body byte, µs. */
+  total: number[];
+}
+
+/**
+ * Closed loop of streaming requests on one keep-alive connection. Each stream must end with the
+ * OpenAI `[DONE]` event, so a proxy that cut or buffered nothing but the end cannot pass unnoticed.
+ */
+export async function streamLoop(baseUrl: string, n: number, body = STREAM_BODY): Promise<StreamTimings> {
+  const url = new URL(baseUrl);
+  const client = new Client(url.origin, { keepAliveTimeout: 60_000, pipelining: 1 });
+  const path = chatPath(url);
+  const out: StreamTimings = { ttft: new Array<number>(n), total: new Array<number>(n) };
+  try {
+    for (let i = 0; i < n; i++) {
+      const start = process.hrtime.bigint();
+      const res = await client.request({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body,
+      });
+      let first = -1;
+      let tail = '';
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        if (first < 0) first = elapsedUs(start);
+        tail = (tail + chunk.toString('utf8')).slice(-64);
+      }
+      if (res.statusCode !== 200) throw new Error(`${baseUrl} answered ${res.statusCode}`);
+      if (!tail.includes('[DONE]')) throw new Error(`${baseUrl}: stream ended without [DONE]`);
+      out.ttft[i] = first;
+      out.total[i] = elapsedUs(start);
+    }
+  } finally {
+    await client.close();
+  }
+  return out;
+}
+
+export interface OpenLoopResult {
+  /** Requests scheduled (rate × seconds). */
+  scheduled: number;
+  ok: number;
+  errors: number;
+  /** From each request's scheduled send time to its last body byte (so queueing counts), µs. */
+  latencies: number[];
+  seconds: number;
+  achievedRps: number;
+}
+
+/**
+ * Open loop: requests are due at a fixed rate whether or not earlier ones finished, over a pool of
+ * keep-alive connections. Latency is measured from when a request was due, not when it went out, so a
+ * slow server cannot hide behind a load generator that waits for it (coordinated omission).
+ */
+export async function openLoop(
+  baseUrl: string,
+  opts: { rps: number; seconds: number; connections: number },
+  body = CHAT_BODY,
+): Promise<OpenLoopResult> {
+  const url = new URL(baseUrl);
+  const pool = new Pool(url.origin, {
+    connections: opts.connections,
+    pipelining: 1,
+    keepAliveTimeout: 60_000,
+  });
+  const path = chatPath(url);
+  const total = Math.round(opts.rps * opts.seconds);
+  const latencies: number[] = [];
+  let ok = 0;
+  let errors = 0;
+  const inflight = new Set<Promise<void>>();
+  const t0 = performance.now();
+  const fire = (due: number) => {
+    const p = pool
+      .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body })
+      .then(async (res) => {
+        await res.body.arrayBuffer();
+        if (res.statusCode === 200) {
+          ok++;
+          latencies.push((performance.now() - due) * 1000);
+        } else errors++;
+      })
+      .catch(() => void errors++)
+      .finally(() => inflight.delete(p));
+    inflight.add(p);
+  };
+  try {
+    let sent = 0;
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - t0) * opts.rps) / 1000) + 1);
+      for (; sent < due; sent++) fire(t0 + (sent * 1000) / opts.rps);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    while (inflight.size > 0) await Promise.all([...inflight]);
+  } finally {
+    await pool.close();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  return { scheduled: total, ok, errors, latencies, seconds, achievedRps: ok / seconds };
 }
 
 export function percentile(values: readonly number[], p: number): number {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,8 +38,8 @@ export function startNode(script: string, args: string[] = []): Promise<Started>
 
 export const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-/** `turnout dev` on a one-route policy to the given upstream, printing its decision lines as it does by default. */
-export async function startSidecar(upstreamUrl: string): Promise<Started> {
+/** A directory holding the one-route policy the latency suites use, pointing at `upstreamUrl`. */
+async function benchConfigDir(upstreamUrl: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'turnout-bench-'));
   await writeFile(
     join(dir, 'bench.yaml'),
@@ -67,13 +67,16 @@ spec:
       targets: [{ provider: upstream, model: gpt-4o-mini }]
 `,
   );
-  const started = await startNode(here('../cli/main.ts'), [
-    'dev',
-    '--config',
-    dir,
-    '--listen',
-    '127.0.0.1:0',
-  ]);
-  const url = `${started.url}/v1`;
-  return { ...started, url };
+  return dir;
+}
+
+/** `turnout dev` on a one-route policy to the given upstream, printing its decision lines as it does by default. */
+export async function startSidecar(upstreamUrl: string, cli = here('../cli/main.ts')): Promise<Started> {
+  const dir = await benchConfigDir(upstreamUrl);
+  const started = await startNode(cli, ['dev', '--config', dir, '--listen', '127.0.0.1:0']);
+  return {
+    ...started,
+    url: `${started.url}/v1`,
+    stop: () => started.stop().then(() => rm(dir, { recursive: true, force: true })),
+  };
 }

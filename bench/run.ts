@@ -1,36 +1,69 @@
-// `npm run bench`: runs the benchmarks and rewrites bench/RESULTS.md from what this run measured.
-// BENCH_REQUESTS and BENCH_ROUNDS shrink a run for a quick look; the recorded numbers use the defaults.
+// `npm run bench`: runs the suites (all, or BENCH_ONLY=a,b), writes bench/out/<suite>.json, and rewrites
+// bench/RESULTS.md from the latest record of every suite. BENCH_ENFORCE=1 exits 1 if this run missed a target.
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { commandLine, configFromEnv } from './config.ts';
 import { machineLine } from './machine.ts';
 import { here } from './processes.ts';
-import { proxyOverhead, proxyOverheadMarkdown } from './suites/proxy-overhead.ts';
+import { waitForQuiet } from './quiet.ts';
+import { RECORD_FORMAT, recordPath, writeResults, type SuiteRecord } from './report.ts';
+import { SUITES } from './suites/index.ts';
 
-const requests = Number(process.env.BENCH_REQUESTS ?? 2000);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-
-const overhead = await proxyOverhead(requests, rounds);
-const section = proxyOverheadMarkdown(overhead);
-process.stdout.write(`${section}\n`);
+const cfg = configFromEnv();
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const unknown = only.filter((name) => !SUITES.some((s) => s.name === name));
+if (unknown.length > 0) {
+  process.stderr.write(
+    `unknown suite ${unknown.join(', ')}; suites: ${SUITES.map((s) => s.name).join(', ')}\n`,
+  );
+  process.exit(2);
+}
+// BENCH_REPORT_ONLY=1 runs nothing: RESULTS.md is rebuilt from the records already in bench/out.
+const selected =
+  process.env.BENCH_REPORT_ONLY === '1'
+    ? []
+    : only.length > 0
+      ? SUITES.filter((s) => only.includes(s.name))
+      : SUITES;
 
 await mkdir(here('./out'), { recursive: true });
-await writeFile(here('./out/proxy-overhead.json'), JSON.stringify(overhead, null, 2));
-const doc = `# Benchmark results
-
-Machine: ${machineLine()}
-Date: ${new Date().toISOString().slice(0, 10)}
-Command: \`npm run bench\` (BENCH_REQUESTS=${requests}, BENCH_ROUNDS=${rounds})
-
-Every server runs in its own process on 127.0.0.1: the fake OpenAI upstream (test/fakes), the bare
-pass-through (bench/passthrough-process.ts) and the sidecar (\`turnout dev\` with a one-route policy).
-The load generator is one undici keep-alive connection in the bench process. "Added" is a path's
-latency minus the direct path's latency in the same run.
-
-## Sidecar overhead (issue #2)
-
-${section}
-`;
-await writeFile(here('./RESULTS.md'), doc);
-if (process.env.BENCH_ENFORCE === '1' && overhead.ratioP50 > 1.5) {
-  process.stderr.write(`sidecar overhead ratio ${overhead.ratioP50.toFixed(2)} exceeds 1.5\n`);
-  process.exitCode = 1;
+let missed = 0;
+for (const suite of selected) {
+  const quiet = await waitForQuiet((line) => process.stderr.write(`${line}\n`));
+  process.stderr.write(`bench: ${suite.name} … (CPUs ${Math.round(quiet.busy * 100)}% busy before)\n`);
+  const started = performance.now();
+  const before = loadavg()[0] ?? 0;
+  const record: SuiteRecord = {
+    format: RECORD_FORMAT,
+    suite: suite.name,
+    date: '',
+    machine: machineLine(),
+    command: commandLine(),
+    seconds: 0,
+    loadavg: { before, after: 0 },
+    cpuBusyBefore: quiet.busy,
+  };
+  try {
+    record.result = await suite.run(cfg);
+    const failed = suite.checks(record.result).filter((c) => !c.pass);
+    missed += failed.length;
+    process.stdout.write(`\n## ${suite.title}\n\n${suite.markdown(record.result)}\n`);
+    for (const c of failed) process.stdout.write(`MISSED: ${c.metric}: ${c.value} (target ${c.target})\n`);
+  } catch (e) {
+    record.error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    process.stderr.write(`bench: ${suite.name} failed: ${record.error}\n`);
+    process.exitCode = 1;
+  }
+  record.date = new Date().toISOString();
+  record.seconds = (performance.now() - started) / 1000;
+  record.loadavg.after = loadavg()[0] ?? 0;
+  await writeFile(recordPath(suite.name), JSON.stringify(record, null, 2));
 }
+await writeResults(SUITES);
+process.stderr.write(
+  `bench: wrote bench/RESULTS.md (${missed} target${missed === 1 ? '' : 's'} missed in this run)\n`,
+);
+if (process.env.BENCH_ENFORCE === '1' && missed > 0) process.exitCode = 1;

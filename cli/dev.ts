@@ -4,7 +4,14 @@ import { watch } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../api/index.ts';
-import { DEFAULT_LISTEN, startSidecar, type RunningSidecar } from '../sidecar/index.ts';
+import {
+  DEFAULT_LISTEN,
+  startSidecar,
+  Telemetry,
+  type Decision,
+  type RunningSidecar,
+} from '../sidecar/index.ts';
+import { LiveStats, renderLive } from '../sidecar/telemetry/index.ts';
 import { parseByteSize, parseFlags, parseLabels, parseListen } from './args.ts';
 import { loadConfigDir, manifestFiles, type LoadOptions } from './config-dir.ts';
 import { decisionLine } from './decision-line.ts';
@@ -12,9 +19,11 @@ import { packageRoot } from './package-root.ts';
 
 export const BUNDLED_EXAMPLES = join(packageRoot(), 'examples', 'local');
 
-export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--metrics-listen HOST:PORT] [--json] [--quiet]
+export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--metrics-listen HOST:PORT] [--json] [--quiet] [--live]
   Serves the sidecar API locally from a directory of ModelProvider, RoutingPolicy and Secret manifests,
-  reloading on change; prints one line per routing decision (--json: as JSON, --quiet: none).
+  reloading on change; prints one line per routing decision (--json: the JSON decision log, --quiet: none,
+  --live: a live view of calls, per-provider latency and error rate, and spend, redrawn every second).
+  OTEL_* variables configure tracing as in a pod (docs/telemetry.md).
   Default DIR: the bundled examples (simulated mock providers, works offline).`;
 
 const OPTIONS = {
@@ -26,7 +35,10 @@ const OPTIONS = {
   'metrics-listen': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  live: { type: 'boolean' },
 } as const;
+
+const LIVE_REDRAW_MS = 1000;
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const warn = (line: string) => process.stderr.write(`${line}\n`);
@@ -39,11 +51,20 @@ export async function devCommand(argv: string[]): Promise<number> {
     labels: values.workload ? parseLabels(values.workload) : 'all',
     ...(values.namespace && { namespace: values.namespace }),
   };
+  const telemetry = new Telemetry();
+  for (const w of telemetry.warnings) warn(`telemetry: ${w}`);
+  const live = values.live ? new LiveStats() : undefined;
+  const onDecision = (d: Decision) => {
+    const line = telemetry.redact(decisionLine(d));
+    if (live) live.add(d, line);
+    else say(values.json ? JSON.stringify(telemetry.decisionRecord(d)) : line);
+  };
   const sidecar = await startSidecar({
     ...listen,
+    telemetry,
     ...(values['max-body-bytes'] && { maxBodyBytes: parseByteSize(values['max-body-bytes']) }),
     ...(values['metrics-listen'] && { metricsListen: parseListen(values['metrics-listen']) }),
-    ...(!values.quiet && { onDecision: (d) => say(values.json ? JSON.stringify(d) : decisionLine(d)) }),
+    ...((!values.quiet || live) && { onDecision }),
     onInternalError: (e) =>
       warn(`internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
   });
@@ -55,11 +76,13 @@ export async function devCommand(argv: string[]): Promise<number> {
   // Baseline the watcher before the first load: an edit made while loading then still counts as a change.
   const stopWatching = await watchDir(dir, () => void reload(sidecar, dir, load));
   await reload(sidecar, dir, load);
+  const stopLive = live ? showLive(live) : () => undefined;
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
   stopWatching();
+  stopLive();
   say('turnout dev: shutting down (waiting for calls in flight)');
   await sidecar.close();
   return 0;
@@ -96,6 +119,20 @@ async function reload(sidecar: RunningSidecar, dir: string, load: LoadOptions): 
 }
 
 const short = (version: string) => version.slice(0, 19);
+
+/** Redraws the live view when something changed: in place on a terminal, as successive frames otherwise. */
+function showLive(live: LiveStats): () => void {
+  let shown = -1;
+  const draw = () => {
+    if (live.version === shown) return;
+    shown = live.version;
+    const frame = renderLive(live.frame());
+    process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n\n`);
+  };
+  draw();
+  const timer = setInterval(draw, LIVE_REDRAW_MS);
+  return () => clearInterval(timer);
+}
 
 /**
  * Reloads after edits. fs.watch reacts fast but can miss events (recursive watching on Linux is done in

@@ -1,7 +1,9 @@
 // `turnout sidecar`: the in-pod proxy. Configured by the environment the injector sets (flags override,
 // for running it by hand). Serves the last good snapshot from its state dir at once, then follows the
 // operator's pushes. Output is one JSON object per line: decisions and sync events, for log collectors.
-import { DEFAULT_LISTEN, startSidecar } from '../sidecar/index.ts';
+import { isDuration, parseDuration } from '../api/duration.ts';
+import { DEFAULT_LISTEN, SidecarMetrics, startSidecar, Telemetry } from '../sidecar/index.ts';
+import { createSidecarState } from '../sidecar/runtime-state.ts';
 import { SnapshotStore } from '../sidecar/snapshot/store.ts';
 import { startSyncClient } from '../sidecar/sync/index.ts';
 import { parseByteSize, parseFlags, parseListen, UsageError } from './args.ts';
@@ -10,12 +12,16 @@ export const DEFAULT_TOKEN_FILE = '/var/run/secrets/turnout/token';
 
 export const SIDECAR_USAGE = `turnout sidecar [--operator-url URL] [--ca-file FILE] [--token-file FILE] [--namespace NS] [--pod NAME]
                 [--state-dir DIR] [--listen HOST:PORT] [--metrics-listen HOST:PORT] [--max-body-bytes N]
+                [--spend-interval DURATION] [--transparent-listen HOST:PORT --transparent-cert FILE --transparent-key FILE]
   The in-pod proxy. Each flag defaults to an environment variable, as the injector sets them:
   TURNOUT_OPERATOR_URL (required), TURNOUT_CA_FILE (default: system roots),
   TURNOUT_TOKEN_FILE (default ${DEFAULT_TOKEN_FILE}), TURNOUT_POD_NAMESPACE and TURNOUT_POD_NAME (required),
   TURNOUT_STATE_DIR (last good snapshot; none when unset), TURNOUT_LISTEN (default 127.0.0.1:15400),
   TURNOUT_METRICS_LISTEN (a separate /healthz, /readyz, /metrics port; the routing port is loopback only),
-  TURNOUT_MAX_BODY_BYTES. Prints one JSON line per routing decision and sync event.`;
+  TURNOUT_MAX_BODY_BYTES, TURNOUT_SPEND_INTERVAL (how often budget spend is reported to the operator
+  while it changes, for fleet budgets; default 1s), TURNOUT_TRANSPARENT_LISTEN (transparent egress: a loopback
+  TLS listener, 127.0.0.1:443 in a pod) with TURNOUT_TRANSPARENT_CERT/KEY (PEM, re-read when rotated).
+  Prints one JSON line per routing decision and sync event.`;
 
 const OPTIONS = {
   'operator-url': { type: 'string' },
@@ -27,6 +33,10 @@ const OPTIONS = {
   listen: { type: 'string' },
   'max-body-bytes': { type: 'string' },
   'metrics-listen': { type: 'string' },
+  'spend-interval': { type: 'string' },
+  'transparent-listen': { type: 'string' },
+  'transparent-cert': { type: 'string' },
+  'transparent-key': { type: 'string' },
 } as const;
 
 /** One JSON line on stdout; `time` first so lines sort and read well. */
@@ -54,8 +64,31 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
   const metricsListen = pick(values['metrics-listen'], 'TURNOUT_METRICS_LISTEN');
   const caFile = pick(values['ca-file'], 'TURNOUT_CA_FILE');
   const stateDir = pick(values['state-dir'], 'TURNOUT_STATE_DIR');
+  const spendText = pick(values['spend-interval'], 'TURNOUT_SPEND_INTERVAL');
+  const spendIntervalMs =
+    spendText === undefined ? undefined : isDuration(spendText) ? parseDuration(spendText) : Number.NaN;
+  if (spendIntervalMs !== undefined && !(spendIntervalMs >= 50 && spendIntervalMs <= 60_000))
+    throw new UsageError(`--spend-interval must be a duration from 50ms to 60s (got "${spendText}")`);
+
+  const transparentListen = pick(values['transparent-listen'], 'TURNOUT_TRANSPARENT_LISTEN');
+  const transparent = transparentListen && {
+    ...parseListen(transparentListen),
+    certFile: required(
+      values['transparent-cert'],
+      'TURNOUT_TRANSPARENT_CERT',
+      'the transparent-mode certificate',
+    ),
+    keyFile: required(values['transparent-key'], 'TURNOUT_TRANSPARENT_KEY', 'the transparent-mode key'),
+    onEvent: (event: string, fields: Record<string, unknown>) => logLine(event, fields),
+  };
 
   const store = new SnapshotStore();
+  // Created before the sync client so its events are counted from the first one.
+  const metrics = new SidecarMetrics();
+  const telemetry = new Telemetry();
+  for (const detail of telemetry.warnings) logLine('warning', { detail });
+  // One ledger for both: calls spend against it, the sync client reports it and feeds it the fleet's.
+  const state = createSidecarState();
   if (!stateDir)
     logLine('warning', {
       detail: 'TURNOUT_STATE_DIR unset: a restart cannot serve until the operator answers',
@@ -67,18 +100,28 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
     namespace,
     pod,
     store,
+    ledger: state.ledger,
+    ...(spendIntervalMs !== undefined && { spendIntervalMs }),
     ...(caFile !== undefined && { caFile }),
     ...(stateDir !== undefined && { stateDir }),
-    log: (event, fields) => logLine(event, fields),
+    log: (event, fields) => {
+      metrics.syncEvent(event);
+      logLine(event, fields);
+    },
   });
+  metrics.trackSync(sync);
   let sidecar;
   try {
     sidecar = await startSidecar({
       ...listen,
       store,
+      state,
+      metrics,
+      telemetry,
       ...(maxBody !== undefined && { maxBodyBytes: parseByteSize(maxBody) }),
       ...(metricsListen !== undefined && { metricsListen: parseListen(metricsListen) }),
-      onDecision: (d) => logLine('decision', { ...d }),
+      ...(transparent && { transparent }),
+      onDecision: (d) => logLine('decision', { ...telemetry.decisionRecord(d) }),
       onInternalError: (e) =>
         logLine('internal_error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
     });
@@ -86,14 +129,20 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
     await sync.close();
     throw e;
   }
-  logLine('serving', { url: sidecar.url, pod: `${namespace}/${pod}`, operator: operatorUrl });
+  logLine('serving', {
+    url: sidecar.url,
+    ...(sidecar.transparentUrl && { transparentUrl: sidecar.transparentUrl }),
+    pod: `${namespace}/${pod}`,
+    operator: operatorUrl,
+  });
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   logLine('draining', { signal });
-  await sync.close();
+  // Calls in flight settle first, so the last spend report the sync client sends on close includes them.
   await sidecar.close();
+  await sync.close();
   logLine('stopped');
   return 0;
 }

@@ -5,11 +5,15 @@ import { createOpsServer, createSidecarServer, DEFAULT_MAX_BODY_BYTES } from './
 import { SnapshotStore } from './snapshot/store.ts';
 import { createSidecarState, type SidecarState } from './runtime-state.ts';
 import type { Decision } from './upstream/call.ts';
+import { Telemetry, type TelemetryOptions } from './telemetry/index.ts';
+import { startTransparentListener, type TransparentOptions } from './transparent/index.ts';
 
 export { SnapshotStore } from './snapshot/store.ts';
 export { DEFAULT_MAX_BODY_BYTES } from './http/server.ts';
 export type { Decision, AttemptRecord, SkipRecord } from './upstream/call.ts';
 export { TurnoutError } from './errors.ts';
+export { SidecarMetrics } from './metrics.ts';
+export { Telemetry, type TelemetryOptions, type DecisionRecord } from './telemetry/index.ts';
 
 export interface SidecarOptions {
   /** The routing port's address: loopback only (see {@link assertLoopback}). */
@@ -17,19 +21,28 @@ export interface SidecarOptions {
   port?: number;
   /** Optional separate port for /healthz, /readyz and /metrics, which may bind any address. */
   metricsListen?: { host: string; port: number };
+  /** Transparent egress: a loopback TLS listener (the pod's hostAliases point provider hosts at it). */
+  transparent?: TransparentOptions;
   maxBodyBytes?: number;
   store?: SnapshotStore;
   onDecision?: (d: Decision) => void;
   onInternalError?: (e: unknown) => void;
   state?: SidecarState;
+  /** Created beforehand when something else reports into it too (the sync client's events). */
+  metrics?: SidecarMetrics;
+  /** Tracing and redaction; by default configured from the OTEL_* environment. */
+  telemetry?: Telemetry | TelemetryOptions;
 }
 
 export interface RunningSidecar {
   url: string;
   metricsUrl?: string;
+  /** https://127.0.0.1:443 (or the port given) when transparent egress is on. */
+  transparentUrl?: string;
   server: Server;
   store: SnapshotStore;
   metrics: SidecarMetrics;
+  telemetry: Telemetry;
   /** Stops accepting, waits for calls in flight, then closes upstream connections. */
   close(): Promise<void>;
 }
@@ -63,16 +76,27 @@ async function listen(server: Server, port: number, host: string): Promise<strin
 export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSidecar> {
   assertLoopback(opts.host ?? DEFAULT_LISTEN.host);
   const store = opts.store ?? new SnapshotStore();
-  const metrics = new SidecarMetrics();
+  const state = opts.state ?? createSidecarState();
+  const metrics = opts.metrics ?? new SidecarMetrics();
+  metrics.track(store, state);
+  const telemetry = opts.telemetry instanceof Telemetry ? opts.telemetry : new Telemetry(opts.telemetry);
+  telemetry.attach(store);
   const server = createSidecarServer({
     store,
     metrics,
-    state: opts.state ?? createSidecarState(),
+    telemetry,
+    state,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(opts.onDecision && { onDecision: opts.onDecision }),
     ...(opts.onInternalError && { onInternalError: opts.onInternalError }),
   });
   const url = await listen(server, opts.port ?? DEFAULT_LISTEN.port, opts.host ?? DEFAULT_LISTEN.host);
+  const transparent = opts.transparent
+    ? await startTransparentListener(server, opts.transparent, assertLoopback).catch((e: unknown) => {
+        server.close();
+        throw e;
+      })
+    : undefined;
   const opsServer = opts.metricsListen ? createOpsServer({ store, metrics }) : undefined;
   const metricsUrl =
     opsServer && opts.metricsListen
@@ -84,12 +108,16 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
     server,
     store,
     metrics,
+    telemetry,
+    ...(transparent && { transparentUrl: transparent.url }),
     close: async () => {
+      transparent?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await closed;
       await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
       await store.close();
+      await telemetry.shutdown();
     },
   };
 }

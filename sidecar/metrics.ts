@@ -1,14 +1,21 @@
 // Prometheus metrics on a private registry (never the global one, so embedding code cannot collide).
+// Per-call series are observed once per decision; state gauges (breakers, budgets, snapshot, sync) are
+// read at scrape time. Their definitions live in telemetry/.
 import type { ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { SidecarState } from './runtime-state.ts';
+import type { SnapshotStore } from './snapshot/store.ts';
+import { CallMetrics } from './telemetry/call-metrics.ts';
+import { outcomeOf } from './telemetry/outcome.ts';
+import { StateMetrics, type SyncStatusSource } from './telemetry/state-metrics.ts';
 import type { Decision } from './upstream/call.ts';
 
 export class SidecarMetrics {
   readonly registry = new Registry();
   readonly #requests = new Counter({
     name: 'turnout_requests_total',
-    help: 'Routed requests by route, provider, model and HTTP status',
-    labelNames: ['route', 'provider', 'model', 'status'] as const,
+    help: 'Routed requests by policy, route, provider, model, HTTP status and outcome (ok, cache_hit, an error code, …)',
+    labelNames: ['policy', 'route', 'provider', 'model', 'status', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly #attempts = new Counter({
@@ -20,25 +27,46 @@ export class SidecarMetrics {
   readonly #duration = new Histogram({
     name: 'turnout_request_duration_seconds',
     help: 'Time from request to routing outcome (to the end of the body for non-streaming calls)',
-    labelNames: ['route'] as const,
+    labelNames: ['policy', 'route'] as const,
     buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [this.registry],
   });
+  readonly #calls = new CallMetrics(this.registry);
+  readonly #state = new StateMetrics(this.registry);
+  #store: SnapshotStore | undefined;
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
 
+  /** Scrape-time gauges over this sidecar's snapshot store and state (breakers, budgets). */
+  track(store: SnapshotStore, state: SidecarState): void {
+    this.#store = store;
+    this.#state.track(store, state);
+  }
+
+  /** The sync client's connection and revision, and a counter of its events (`turnout sidecar`). */
+  trackSync(sync: SyncStatusSource): void {
+    this.#state.trackSync(sync);
+  }
+
+  syncEvent(event: string): void {
+    this.#state.syncEvent(event);
+  }
+
   observe(d: Decision): void {
     this.#requests.inc({
+      policy: d.policy,
       route: d.route,
       provider: d.provider ?? '',
       model: d.model ?? '',
       status: String(d.status),
+      outcome: outcomeOf(d),
     });
     for (const a of d.attempts)
       this.#attempts.inc({ provider: a.provider, model: a.model, outcome: a.outcome });
-    this.#duration.observe({ route: d.route }, d.latencyMs / 1000);
+    this.#duration.observe({ policy: d.policy, route: d.route }, d.latencyMs / 1000);
+    this.#calls.observe(d, this.#store?.current);
   }
 
   async serve(res: ServerResponse): Promise<void> {

@@ -1,18 +1,26 @@
-// Issue #2's benchmark: what the sidecar adds per request over a direct call, next to what the thinnest
-// possible Node proxy adds. Same machine, same run, interleaved rounds, medians reported.
+// Issues #2 and #3: what the sidecar adds per non-streaming request over a direct call, next to what the
+// thinnest possible Node proxy adds. Same machine, same run, interleaved rounds, medians reported.
 import { closedLoop, median, percentile } from '../load.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
+import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
+
+type Path = 'direct' | 'passthrough' | 'sidecar';
+interface P50P99 {
+  p50: number;
+  p99: number;
+}
 
 export interface ProxyOverheadResult {
   requests: number;
   rounds: number;
   /** Per target: median over rounds of p50 and p99 latency (µs). */
-  latency: Record<'direct' | 'passthrough' | 'sidecar', { p50: number; p99: number }>;
-  added: Record<'passthrough' | 'sidecar', { p50: number; p99: number }>;
+  latency: Record<Path, P50P99>;
+  added: Record<'passthrough' | 'sidecar', P50P99>;
   ratioP50: number;
 }
 
-export async function proxyOverhead(requests: number, rounds: number): Promise<ProxyOverheadResult> {
+export async function proxyOverhead(cfg: BenchConfig): Promise<ProxyOverheadResult> {
+  const { requests, rounds } = cfg;
   const started: Started[] = [];
   try {
     const upstream = await startNode(here('./upstream-process.ts'));
@@ -21,26 +29,29 @@ export async function proxyOverhead(requests: number, rounds: number): Promise<P
     started.push(passthrough);
     const sidecar = await startSidecar(upstream.url);
     started.push(sidecar);
-    const targets = { direct: upstream.url, passthrough: passthrough.url, sidecar: sidecar.url };
-    for (const url of Object.values(targets)) await closedLoop(url, Math.min(500, requests)); // warm-up: JIT, pools
-    const samples = { direct: [] as number[][], passthrough: [] as number[][], sidecar: [] as number[][] };
+    const targets: Record<Path, string> = {
+      direct: upstream.url,
+      passthrough: passthrough.url,
+      sidecar: sidecar.url,
+    };
+    const paths = Object.keys(targets) as Path[];
+    for (const p of paths) await closedLoop(targets[p], Math.min(500, requests)); // warm-up: JIT, pools
+    const samples: Record<Path, number[][]> = { direct: [], passthrough: [], sidecar: [] };
     for (let round = 0; round < rounds; round++) {
-      for (const name of Object.keys(targets) as (keyof typeof targets)[]) {
-        samples[name].push(await closedLoop(targets[name], requests));
-      }
+      for (const p of paths) samples[p].push(await closedLoop(targets[p], requests));
     }
-    const summary = (name: keyof typeof samples) => ({
-      p50: median(samples[name].map((s) => percentile(s, 50))),
-      p99: median(samples[name].map((s) => percentile(s, 99))),
+    const summary = (p: Path): P50P99 => ({
+      p50: median(samples[p].map((s) => percentile(s, 50))),
+      p99: median(samples[p].map((s) => percentile(s, 99))),
     });
     const latency = {
       direct: summary('direct'),
       passthrough: summary('passthrough'),
       sidecar: summary('sidecar'),
     };
-    const addedOf = (name: 'passthrough' | 'sidecar') => ({
-      p50: latency[name].p50 - latency.direct.p50,
-      p99: latency[name].p99 - latency.direct.p99,
+    const addedOf = (p: 'passthrough' | 'sidecar'): P50P99 => ({
+      p50: latency[p].p50 - latency.direct.p50,
+      p99: latency[p].p99 - latency.direct.p99,
     });
     const added = { passthrough: addedOf('passthrough'), sidecar: addedOf('sidecar') };
     return { requests, rounds, latency, added, ratioP50: added.sidecar.p50 / added.passthrough.p50 };
@@ -50,11 +61,10 @@ export async function proxyOverhead(requests: number, rounds: number): Promise<P
 }
 
 export function proxyOverheadMarkdown(r: ProxyOverheadResult): string {
-  const us = (v: number) => `${Math.round(v)}`;
-  const row = (name: string, l: { p50: number; p99: number }, a?: { p50: number; p99: number }) =>
-    `| ${name} | ${us(l.p50)} | ${us(l.p99)} | ${a ? us(a.p50) : '—'} | ${a ? us(a.p99) : '—'} |`;
+  const row = (name: string, l: P50P99, a?: P50P99) =>
+    `| ${name} | ${fmt.us(l.p50)} | ${fmt.us(l.p99)} | ${a ? fmt.us(a.p50) : '—'} | ${a ? fmt.us(a.p99) : '—'} |`;
   return [
-    `Closed loop, ${r.requests} sequential keep-alive requests per round, ${r.rounds} interleaved rounds; medians of the rounds' percentiles, µs.`,
+    `Closed loop, non-streaming, ${r.requests} sequential keep-alive requests per round, ${r.rounds} interleaved rounds; medians of the rounds' percentiles, µs.`,
     '',
     '| path | p50 | p99 | added p50 | added p99 |',
     '|---|---:|---:|---:|---:|',
@@ -62,6 +72,27 @@ export function proxyOverheadMarkdown(r: ProxyOverheadResult): string {
     row('bare node:http + undici pass-through', r.latency.passthrough, r.added.passthrough),
     row('Turnout sidecar (turnout dev)', r.latency.sidecar, r.added.sidecar),
     '',
-    `Sidecar added p50 / pass-through added p50 = **${r.ratioP50.toFixed(2)}×** (target ≤ 1.5×).`,
+    `Sidecar added p50 / pass-through added p50 = **${fmt.ratio(r.ratioP50)}** (issue #2 target ≤ 1.5×, issue #3 target ≤ 1.25×).`,
   ].join('\n');
 }
+
+export const proxyOverheadSuite = defineSuite<ProxyOverheadResult>({
+  name: 'proxy-overhead',
+  title: 'Sidecar overhead, non-streaming (issues #2, #3)',
+  run: proxyOverhead,
+  markdown: proxyOverheadMarkdown,
+  checks: (r) => [
+    {
+      metric: 'non-stream added p50, sidecar / pass-through (#2)',
+      value: fmt.ratio(r.ratioP50),
+      target: '≤ 1.5×',
+      pass: r.ratioP50 <= 1.5,
+    },
+    {
+      metric: 'non-stream added p50, sidecar / pass-through (#3)',
+      value: fmt.ratio(r.ratioP50),
+      target: '≤ 1.25×',
+      pass: r.ratioP50 <= 1.25,
+    },
+  ],
+});

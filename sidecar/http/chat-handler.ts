@@ -3,7 +3,7 @@ import { TurnoutError } from '../errors.ts';
 import { OPENAI_CHAT, type InboundApi } from './inbound.ts';
 import { matchRoute } from '../routing/match.ts';
 import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
-import type { Call, Decision } from '../upstream/call.ts';
+import { targetKey, type Call, type Decision } from '../upstream/call.ts';
 import { dispatch } from '../upstream/dispatch.ts';
 import { admit, type Admission } from '../policy/admission.ts';
 import { replay, routeCache, store } from '../policy/cache.ts';
@@ -11,6 +11,8 @@ import { maybeShadow } from '../policy/shadow.ts';
 import type { SidecarState } from '../runtime-state.ts';
 import { readBody } from './body.ts';
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
+import type { CallHooks } from '../telemetry/call-hooks.ts';
+import { inputContent, outputContent } from '../telemetry/content.ts';
 
 export interface ChatHandlerOptions {
   maxBodyBytes: number;
@@ -18,6 +20,7 @@ export interface ChatHandlerOptions {
   state: SidecarState;
   /** Receives decisions made off the request path (shadow copies). */
   onDecision?: (d: Decision) => void;
+  telemetry?: CallHooks;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -57,6 +60,7 @@ export async function handleChat(
   api: InboundApi = OPENAI_CHAT,
 ): Promise<Decision | undefined> {
   const startedAt = Date.now();
+  const t0 = performance.now();
   const type = req.headers['content-type'];
   // Lenient like OpenAI's own API (curl -d sends a form type): the body is judged as JSON whatever the
   // header says. Only multipart, which can never be a JSON body, is refused up front.
@@ -79,6 +83,7 @@ export async function handleChat(
     res,
     clientSignal,
     startedAt,
+    t0,
     attempts: [],
     skipped: [],
     state: opts.state,
@@ -89,11 +94,19 @@ export async function handleChat(
       api.caller === 'openai' &&
       (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
     remaining: [],
+    traced: opts.telemetry?.traced ?? false,
+    captureContent: opts.telemetry?.captureContent ?? false,
+    redactor: opts.telemetry?.redactor,
   };
+  if (call.captureContent) call.content = { input: inputContent(body) };
   const decision = (extra: Partial<Decision> & { status: number }): Decision => ({
     time: new Date(startedAt).toISOString(),
     snapshot: runtime.version,
     policy: call.route.policy.name,
+    policyNamespace: call.route.policy.namespace,
+    policyGeneration: call.route.policy.generation,
+    operation: api.operation,
+    api: api.name,
     route: call.route.route.name,
     strategy: call.route.route.strategy,
     requestedModel: features.model,
@@ -101,7 +114,10 @@ export async function handleChat(
     attempts: call.attempts,
     skipped: call.skipped,
     latencyMs: Date.now() - startedAt,
+    monoStart: t0,
     ...(call.affinityHit && { affinityHit: true }),
+    ...(call.candidates && { candidates: call.candidates.map((c) => targetKey(c.target)) }),
+    ...(call.content && { content: call.content }),
     ...extra,
   });
   maybeShadow(call, opts.onDecision);
@@ -117,6 +133,7 @@ export async function handleChat(
       (e as TurnoutError & { decision?: Decision }).decision = decision({
         status: e.status,
         errorCode: e.code,
+        errorMessage: e.message,
       });
     }
     throw e;
@@ -141,7 +158,7 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
     });
   }
   const { admission, redirect } = admitOrRedirect(call);
-  call.recordAnswer = cached !== undefined;
+  call.recordAnswer = cached !== undefined || call.captureContent === true;
   let out;
   try {
     out = await dispatch(call);
@@ -158,6 +175,8 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
     admission.release(); // the upstream refused it: nothing to bill
   else admission.settle(out.usage, totalUSD);
   if (cached) store(cached, out);
+  if (call.content) call.content.output = outputContent(call.caller, out.recorded, out.finishReason);
+  const last = call.attempts.at(-1);
   return decision({
     status: out.status,
     provider: out.provider,
@@ -165,7 +184,14 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
     simulated: out.simulated,
     ...(out.usage && { usage: out.usage }),
     ...(totalUSD !== undefined && { costUSD: totalUSD }),
-    ...(out.streamError !== undefined && { errorCode: 'upstream_stream_error' }),
+    ...(out.finishReason !== undefined && { finishReason: out.finishReason }),
+    ...(out.ttftMs !== undefined && {
+      ttftMs: Math.round(((last?.startMs ?? 0) + out.ttftMs) * 1000) / 1000,
+    }),
+    ...(out.streamError !== undefined && {
+      errorCode: 'upstream_stream_error',
+      errorMessage: out.streamError,
+    }),
     ...(redirect && { budgetRedirect: redirect }),
   });
 }

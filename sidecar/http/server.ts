@@ -15,6 +15,7 @@ import {
 } from './inbound.ts';
 import { sendError, sendJson } from './respond.ts';
 import type { SidecarMetrics } from '../metrics.ts';
+import type { Telemetry } from '../telemetry/index.ts';
 
 export interface SidecarServerOptions {
   store: SnapshotStore;
@@ -23,6 +24,7 @@ export interface SidecarServerOptions {
   onDecision?: (d: Decision) => void;
   onInternalError?: (e: unknown) => void;
   state: SidecarState;
+  telemetry?: Telemetry;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -54,6 +56,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, opts: SidecarSe
   } catch (e) {
     const err = asTurnoutError(e);
     if (err.code === 'internal_error') opts.onInternalError?.(e);
+    // Messages can quote upstream errors; an upstream that echoed a credential must not reach the caller.
+    else if (opts.telemetry) err.message = opts.telemetry.redact(err.message);
     sendError(res, err, path === '/v1/messages' ? 'anthropic' : 'openai');
   }
 }
@@ -69,7 +73,10 @@ async function chat(
   res.once('close', () => {
     if (!res.writableFinished) client.abort(new Error('caller disconnected'));
   });
+  const tracer = opts.telemetry?.tracer;
+  const start = tracer ? performance.now() : 0;
   let decision: Decision | undefined;
+  let failure: unknown;
   try {
     decision = await handleChat(
       req,
@@ -79,18 +86,22 @@ async function chat(
         current: () => opts.store.current,
         state: opts.state,
         ...(opts.onDecision && { onDecision: opts.onDecision }),
+        telemetry: opts.telemetry?.hooks,
       },
       client.signal,
       api,
     );
   } catch (e) {
     decision = (e as { decision?: Decision }).decision;
+    failure = e;
     throw e;
   } finally {
     if (decision) {
       opts.metrics.observe(decision);
+      tracer?.recordDecision(req, decision, opts.store.current);
       opts.onDecision?.(decision);
-    }
+    } else if (tracer && failure !== undefined)
+      tracer.recordRefusal(req, api.operation, api.name, start, asTurnoutError(failure));
   }
 }
 

@@ -3,13 +3,17 @@ import type { RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
 
 /** First route (in policy precedence, then declaration order) whose match accepts the request. */
 export function matchRoute(snapshot: RuntimeSnapshot, f: RequestFeatures): RuntimeRoute | undefined {
-  for (const r of snapshot.routes) if (routeAccepts(r, f)) return r;
+  // Only routes whose model patterns accept the name can match; that list is cached per model name.
+  for (const r of snapshot.routesFor(f.model)) if (acceptsBesidesModel(r, f)) return r;
   return snapshot.defaultRoute;
 }
 
 export function routeAccepts(r: RuntimeRoute, f: RequestFeatures): boolean {
+  return r.matchModel(f.model) && acceptsBesidesModel(r, f);
+}
+
+function acceptsBesidesModel(r: RuntimeRoute, f: RequestFeatures): boolean {
   const m = r.route.match;
-  if (!r.matchModel(f.model)) return false;
   for (const [name, value] of r.headerEntries) if (f.headers[name] !== value) return false;
   for (const [key, value] of r.tagEntries) if (f.tags[key] !== value) return false;
   if (m.promptTokensMax !== undefined && f.promptTokens > m.promptTokensMax) return false;

@@ -27,6 +27,7 @@ export type AttemptResult =
       costUSD?: number;
       streamError?: string;
       ttftMs?: number;
+      finishReason?: string;
       /** What the caller received, kept only when the route caches: the JSON body or the SSE frames. */
       recorded?: { headers: Record<string, string>; body?: Buffer; frames?: string[] };
     }
@@ -92,7 +93,8 @@ export async function runAttempt(
     const upstream = await transport.send(request, controller.signal);
     if (upstream.status < 200 || upstream.status >= 300) {
       const body = await readAll(upstream.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
-      return upstreamError(upstream.status, upstream.headers, body, shaper, `${spec.name}/${t.model.name}`);
+      const who = `${spec.name}/${t.model.name}`;
+      return upstreamError(upstream.status, upstream.headers, body, shaper, who, call);
     }
     const headers = servedHeaders(call, t.target, t.provider, attemptNumber);
     if (call.features.stream) {
@@ -147,8 +149,11 @@ function upstreamError(
   body: Buffer,
   shaper: Shaper,
   who: string,
+  call: Call,
 ): AttemptResult {
-  const { neutral, bytes } = shaper.error(status, body);
+  const { neutral, bytes: shaped } = shaper.error(status, body);
+  // An upstream may echo the key it was sent; this body can go back to the caller as is.
+  const bytes = call.redactor ? call.redactor.redactBytes(shaped) : shaped;
   const retryAfterMs = parseRetryAfter(headers['retry-after']);
   const failure: AttemptFailure = {
     failureClass: classifyStatus(status),
@@ -203,6 +208,7 @@ function serveJson(
     status: 200,
     ...(usage && { usage }),
     ...(cost !== undefined && { costUSD: cost }),
+    ...(shaped.finishReason !== undefined && { finishReason: shaped.finishReason }),
     ...(call.recordAnswer && { recorded: { headers, body: shaped.bytes } }),
   };
 }

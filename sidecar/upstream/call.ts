@@ -8,6 +8,8 @@ import type { SidecarState } from '../runtime-state.ts';
 import type { CallerDialect } from '../dialects/shaper.ts';
 import type { TurnoutError } from '../errors.ts';
 import type { Candidate } from './candidates.ts';
+import type { SecretRedactor } from '../telemetry/redact.ts';
+import type { CallContent } from '../telemetry/content.ts';
 
 /** Everything one caller request carries through routing and its attempts. */
 export interface Call {
@@ -23,6 +25,8 @@ export interface Call {
   /** Aborts when the caller goes away. */
   clientSignal: AbortSignal;
   startedAt: number;
+  /** performance.now() at the start: attempt offsets and span times are on this clock. */
+  t0: number;
   attempts: AttemptRecord[];
   skipped: SkipRecord[];
   state: SidecarState;
@@ -42,6 +46,16 @@ export interface Call {
   rejected?: Set<Candidate>;
   /** Why a target could not take the request at all, when none could. */
   unsuitable?: TurnoutError;
+  /** Telemetry: the call is traced (keep the candidate list), content is captured, secrets to scrub. */
+  traced?: boolean;
+  captureContent?: boolean;
+  redactor?: SecretRedactor;
+  /** Prompt, then completion, when content capture is on. */
+  content?: CallContent;
+  /** The eligible candidates in try order, kept only when traced. */
+  candidates?: readonly Candidate[];
+  /** Backoff waited before the next attempt (a new round), for its record. */
+  retryDelayMs?: number;
 }
 
 export interface AttemptRecord {
@@ -50,8 +64,21 @@ export interface AttemptRecord {
   /** `ok`, a failure class, `refused` (returned to the caller as is) or `aborted` (caller left). */
   outcome: 'ok' | FailureClass | 'refused' | 'aborted' | 'rejected';
   status?: number;
+  /** Duration, and start as an offset from the call's start (ms, µs precision). */
   ms: number;
+  startMs?: number;
   message?: string;
+  /** Backoff waited before this attempt (the first of a new round). */
+  retryDelayMs?: number;
+  /** A fallback target (the route's fallbacks list). */
+  fallback?: boolean;
+  /** Stream: attempt start to the first frame sent, ms. */
+  ttftMs?: number;
+  usage?: Usage;
+  costUSD?: number;
+  finishReason?: string;
+  /** A stream that failed after it was committed to the caller. */
+  streamError?: string;
 }
 
 export interface SkipRecord {
@@ -64,6 +91,12 @@ export interface Decision {
   time: string;
   snapshot: string;
   policy: string;
+  policyNamespace?: string;
+  /** The RoutingPolicy's metadata.generation: which version of it decided. */
+  policyGeneration?: number;
+  /** gen_ai operation and the inbound surface (openai.chat, anthropic.messages, …). */
+  operation?: Operation;
+  api?: string;
   route: string;
   strategy: string;
   requestedModel: string;
@@ -82,6 +115,19 @@ export interface Decision {
   affinityHit?: boolean;
   /** Budgets this call was checked against, and a route switch one of them caused. */
   budgetRedirect?: string;
+  errorMessage?: string;
+  finishReason?: string;
+  /** Stream: call start to the first frame sent, ms. */
+  ttftMs?: number;
+  /** Eligible targets in try order ("provider/model"), when traced. */
+  candidates?: string[];
+  /** performance.now() at the call's start (spans are placed on this clock); never logged. */
+  monoStart?: number;
+  /** Prompt and completion, only when content capture is on; never logged. */
+  content?: CallContent;
+  /** The call's span, when traced. */
+  traceId?: string;
+  spanId?: string;
 }
 
 export type TargetKey = `${string}/${string}`;

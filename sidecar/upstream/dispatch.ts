@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TurnoutError } from '../errors.ts';
 import { runAttempt, servedHeaders, type AttemptResult } from './attempt.ts';
-import { targetKey, type Call } from './call.ts';
+import { targetKey, type AttemptRecord, type Call } from './call.ts';
 import { candidatesFor, headerValue, routeKeyOf, type Candidate } from './candidates.ts';
 import type { AttemptFailure } from './classify.ts';
 import { enterAttempt } from './gates.ts';
@@ -15,6 +15,7 @@ export type DispatchOutcome = Served & { provider: string; model: string; simula
 export async function dispatch(call: Call): Promise<DispatchOutcome> {
   const { candidates, skipped } = candidatesFor(call);
   call.skipped.push(...skipped);
+  if (call.traced) call.candidates = candidates;
   if (candidates.length === 0) {
     const why = skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ');
     throw new TurnoutError(
@@ -79,9 +80,9 @@ async function tryCandidate(
     });
     return undefined;
   }
-  const started = Date.now();
+  const started = performance.now();
   const result = await runAttempt(call, c, call.attempts.length + 1, deadline);
-  const record = { provider: c.target.provider, model: c.target.model, ms: Date.now() - started };
+  const record = attemptBase(call, c, started);
   const served = (r: Served): DispatchOutcome => ({
     ...r,
     provider: c.target.provider,
@@ -90,7 +91,13 @@ async function tryCandidate(
   });
   if (result.kind === 'rejected') {
     gate.done({ answered: true, totalMs: record.ms });
-    call.attempts.push({ ...record, outcome: 'rejected', message: result.reason });
+    call.attempts.push({
+      ...record,
+      outcome: 'rejected',
+      message: result.reason,
+      ...(result.usage && { usage: result.usage }),
+      ...(result.costUSD !== undefined && { costUSD: result.costUSD }),
+    });
     call.rejectedCostUSD = (call.rejectedCostUSD ?? 0) + (result.costUSD ?? 0);
     (call.rejected ??= new Set()).add(c);
     return undefined;
@@ -109,7 +116,16 @@ async function tryCandidate(
       ...(result.ttftMs !== undefined && { ttftMs: result.ttftMs }),
       ...(tokens !== undefined && { tokens }),
     });
-    call.attempts.push({ ...record, outcome: 'ok', status: result.status });
+    call.attempts.push({
+      ...record,
+      outcome: 'ok',
+      status: result.status,
+      ...(result.ttftMs !== undefined && { ttftMs: result.ttftMs }),
+      ...(result.usage && { usage: result.usage }),
+      ...(result.costUSD !== undefined && { costUSD: result.costUSD }),
+      ...(result.finishReason !== undefined && { finishReason: result.finishReason }),
+      ...(result.streamError !== undefined && { streamError: result.streamError }),
+    });
     remember(call, c);
     return served(result);
   }
@@ -144,6 +160,21 @@ async function tryCandidate(
   // Not ours to retry (a 400, a 401, a class the route does not fail over on): the caller gets the upstream's answer.
   passThrough(call, result, c);
   return served({ kind: 'served', status: f.status ?? 502 });
+}
+
+/** What every attempt record holds; timings on the performance clock, to the µs. */
+function attemptBase(call: Call, c: Candidate, started: number): Omit<AttemptRecord, 'outcome'> {
+  const ended = performance.now();
+  const delay = call.retryDelayMs;
+  call.retryDelayMs = undefined;
+  return {
+    provider: c.target.provider,
+    model: c.target.model,
+    ms: Math.round((ended - started) * 1000) / 1000,
+    startMs: Math.round((started - call.t0) * 1000) / 1000,
+    ...(delay !== undefined && { retryDelayMs: delay }),
+    ...(c.fallback && { fallback: true }),
+  };
 }
 
 function hasLargerWindow(call: Call, c: Candidate): boolean {
@@ -199,6 +230,7 @@ async function backoff(
   if (Date.now() + wait >= deadline) return false;
   try {
     await sleep(wait, undefined, { signal: call.clientSignal });
+    call.retryDelayMs = Math.round(wait);
     return true;
   } catch {
     return false;

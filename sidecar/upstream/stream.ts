@@ -97,9 +97,8 @@ export async function pipeStream(
       return { kind: 'served', status: 499, ttftMs, streamError: 'caller disconnected' };
     const reason: unknown = a.controller.signal.aborted ? a.controller.signal.reason : err;
     const finished = a.translator.finishReason !== undefined && reason instanceof TimeoutError;
-    const frames = finished
-      ? pipe.end()
-      : pipe.fail(`upstream stream failed: ${reason instanceof Error ? reason.message : String(reason)}`);
+    const why = `upstream stream failed: ${reason instanceof Error ? reason.message : String(reason)}`;
+    const frames = finished ? pipe.end() : pipe.fail(call.redactor ? call.redactor.redact(why) : why);
     await write(frames).catch(() => undefined);
     if (!finished) body.destroy();
   } finally {
@@ -143,6 +142,7 @@ export async function pipeStream(
     ttftMs,
     ...(usage && { usage }),
     ...(cost !== undefined && { costUSD: cost }),
+    ...(a.translator.finishReason !== undefined && { finishReason: a.translator.finishReason }),
     ...(streamError !== undefined && { streamError }),
     ...(recorded && streamError === undefined && { recorded: { headers: sentHeaders, frames: recorded } }),
   };

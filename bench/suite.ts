@@ -1,0 +1,58 @@
+// What every benchmark suite provides: a run that returns a JSON-able result, the markdown section for
+// RESULTS.md, and the targets it is judged against (the pass/fail column; never a test assertion).
+
+export interface BenchConfig {
+  /** Requests per round for closed-loop latency suites (BENCH_REQUESTS). */
+  requests: number;
+  /** Streams per round for stream-ttft (BENCH_STREAM_REQUESTS). */
+  streamRequests: number;
+  /** Interleaved rounds whose medians are reported (BENCH_ROUNDS). */
+  rounds: number;
+  /** Open-loop duration for sidecar-rss (BENCH_LOAD_SECONDS). */
+  loadSeconds: number;
+  /** Open-loop rate for sidecar-rss (BENCH_RPS). */
+  rps: number;
+}
+
+export interface Check {
+  metric: string;
+  value: string;
+  target: string;
+  pass: boolean;
+}
+
+export interface Suite<R> {
+  name: string;
+  /** Section heading in RESULTS.md, e.g. "Sidecar overhead (issues #2, #3)". */
+  title: string;
+  run(cfg: BenchConfig): Promise<R>;
+  markdown(r: R): string;
+  checks(r: R): Check[];
+}
+
+/** A suite with its result type erased, so suites of different result types share one list. */
+export interface AnySuite {
+  name: string;
+  title: string;
+  run(cfg: BenchConfig): Promise<unknown>;
+  markdown(r: unknown): string;
+  checks(r: unknown): Check[];
+}
+
+/** Results read back from bench/out are trusted to be what this suite wrote (same `format`). */
+export function defineSuite<R>(s: Suite<R>): AnySuite {
+  return {
+    name: s.name,
+    title: s.title,
+    run: (cfg) => s.run(cfg),
+    markdown: (r) => s.markdown(r as R),
+    checks: (r) => s.checks(r as R),
+  };
+}
+
+export const fmt = {
+  us: (v: number) => `${Math.round(v)}`,
+  ms: (v: number, digits = 1) => v.toFixed(digits),
+  mb: (bytes: number) => (bytes / 2 ** 20).toFixed(1),
+  ratio: (v: number) => `${v.toFixed(2)}×`,
+};

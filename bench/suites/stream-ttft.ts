@@ -1,0 +1,113 @@
+// Issue #3, streaming: time to first token (first body byte at the client) and total stream time,
+// direct vs bare pass-through vs sidecar, with the fake upstream streaming 20 deltas a little apart.
+import { median, percentile, streamLoop, type StreamTimings } from '../load.ts';
+import { here, startNode, startSidecar, type Started } from '../processes.ts';
+import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
+
+type Path = 'direct' | 'passthrough' | 'sidecar';
+interface Stat {
+  p50: number;
+  p99: number;
+}
+interface PathResult {
+  ttft: Stat;
+  total: Stat;
+}
+
+export interface StreamTtftResult {
+  streams: number;
+  rounds: number;
+  chunks: number;
+  chunkDelayMs: number;
+  /** Median over rounds of each round's p50/p99, µs. */
+  paths: Record<Path, PathResult>;
+  addedTtftP50: Record<'passthrough' | 'sidecar', number>;
+  addedTotalP50: Record<'passthrough' | 'sidecar', number>;
+  ratioTtftP50: number;
+}
+
+const CHUNKS = 20;
+const CHUNK_DELAY_MS = Number(process.env.BENCH_CHUNK_DELAY_MS ?? 1);
+
+async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
+  const { streamRequests: streams, rounds } = cfg;
+  const started: Started[] = [];
+  try {
+    const step = JSON.stringify({ kind: 'ok', chunks: CHUNKS, chunkDelayMs: CHUNK_DELAY_MS });
+    const upstream = await startNode(here('./upstream-process.ts'), [step]);
+    started.push(upstream);
+    const passthrough = await startNode(here('./passthrough-process.ts'), [upstream.url]);
+    started.push(passthrough);
+    const sidecar = await startSidecar(upstream.url);
+    started.push(sidecar);
+    const targets: Record<Path, string> = {
+      direct: upstream.url,
+      passthrough: passthrough.url,
+      sidecar: sidecar.url,
+    };
+    const paths = Object.keys(targets) as Path[];
+    for (const p of paths) await streamLoop(targets[p], Math.min(100, streams)); // warm-up
+    const samples: Record<Path, StreamTimings[]> = { direct: [], passthrough: [], sidecar: [] };
+    for (let round = 0; round < rounds; round++) {
+      for (const p of paths) samples[p].push(await streamLoop(targets[p], streams));
+    }
+    const stat = (p: Path, k: keyof StreamTimings): Stat => ({
+      p50: median(samples[p].map((s) => percentile(s[k], 50))),
+      p99: median(samples[p].map((s) => percentile(s[k], 99))),
+    });
+    const result = (p: Path): PathResult => ({ ttft: stat(p, 'ttft'), total: stat(p, 'total') });
+    const out = { direct: result('direct'), passthrough: result('passthrough'), sidecar: result('sidecar') };
+    const added = (k: keyof PathResult) => ({
+      passthrough: out.passthrough[k].p50 - out.direct[k].p50,
+      sidecar: out.sidecar[k].p50 - out.direct[k].p50,
+    });
+    const addedTtftP50 = added('ttft');
+    return {
+      streams,
+      rounds,
+      chunks: CHUNKS,
+      chunkDelayMs: CHUNK_DELAY_MS,
+      paths: out,
+      addedTtftP50,
+      addedTotalP50: added('total'),
+      ratioTtftP50: addedTtftP50.sidecar / addedTtftP50.passthrough,
+    };
+  } finally {
+    for (const s of started.reverse()) await s.stop();
+  }
+}
+
+function markdown(r: StreamTtftResult): string {
+  const row = (name: string, p: Path) => {
+    const x = r.paths[p];
+    const addT = p === 'direct' ? '—' : fmt.us(r.addedTtftP50[p]);
+    const addS = p === 'direct' ? '—' : fmt.us(r.addedTotalP50[p]);
+    return `| ${name} | ${fmt.us(x.ttft.p50)} | ${fmt.us(x.ttft.p99)} | ${addT} | ${fmt.us(x.total.p50)} | ${fmt.us(x.total.p99)} | ${addS} |`;
+  };
+  return [
+    `Closed loop, streaming (\`stream: true\`), ${r.streams} sequential streams per round on one keep-alive connection, ${r.rounds} interleaved rounds. The fake streams ${r.chunks} content deltas ${r.chunkDelayMs} ms apart. TTFT is send → first body byte at the client; total is send → last byte (each stream is checked to end with \`[DONE]\`). Medians of the rounds' percentiles, µs.`,
+    '',
+    '| path | TTFT p50 | TTFT p99 | added TTFT p50 | total p50 | total p99 | added total p50 |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    row('direct to fake upstream', 'direct'),
+    row('bare node:http + undici pass-through', 'passthrough'),
+    row('Turnout sidecar (turnout dev)', 'sidecar'),
+    '',
+    `Sidecar added TTFT p50 / pass-through added TTFT p50 = **${fmt.ratio(r.ratioTtftP50)}** (issue #3 target ≤ 1.25×).`,
+  ].join('\n');
+}
+
+export const streamTtftSuite = defineSuite<StreamTtftResult>({
+  name: 'stream-ttft',
+  title: 'Sidecar overhead, streaming time to first token (issue #3)',
+  run: streamTtft,
+  markdown,
+  checks: (r) => [
+    {
+      metric: 'stream added TTFT p50, sidecar / pass-through (#3)',
+      value: fmt.ratio(r.ratioTtftP50),
+      target: '≤ 1.25×',
+      pass: r.ratioTtftP50 <= 1.25,
+    },
+  ],
+});
