@@ -114,6 +114,9 @@ export function podProjector(namespaceInjected: (namespace: string) => boolean) 
     const phase = (raw['status'] as { phase?: string } | undefined)?.phase;
     if (phase === 'Succeeded' || phase === 'Failed') return undefined;
     if (!m.name || !isInjected(labels, namespaceInjected(m.namespace ?? ''))) return undefined;
+    // The webhook never injects these (operator/webhook): counting them would leave them "stale" forever.
+    if (m.annotations?.[INJECT_LABEL] === 'false') return undefined;
+    if ((raw['spec'] as { hostNetwork?: boolean } | undefined)?.hostNetwork === true) return undefined;
     return { namespace: m.namespace ?? '', name: m.name, uid: m.uid ?? '', labels: { ...labels } };
   };
 }

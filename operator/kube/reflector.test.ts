@@ -141,3 +141,17 @@ describe('Reflector', () => {
     await r.stop();
   });
 });
+
+describe('podProjector', () => {
+  it('leaves out pods the webhook never injects: annotation opt-out and hostNetwork', async () => {
+    const { podProjector } = await import('./objects.ts');
+    const project = podProjector(() => true);
+    const pod = (extra: Record<string, unknown>, annotations: Record<string, string> = {}) => ({
+      metadata: { name: 'p', namespace: 'ns', uid: 'u', labels: {}, annotations },
+      ...extra,
+    });
+    assert.ok(project(pod({})));
+    assert.equal(project(pod({}, { 'turnout.dev/inject': 'false' })), undefined);
+    assert.equal(project(pod({ spec: { hostNetwork: true } })), undefined);
+  });
+});
