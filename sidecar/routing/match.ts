@@ -3,11 +3,11 @@ import type { RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
 
 /** First route (in policy precedence, then declaration order) whose match accepts the request. */
 export function matchRoute(snapshot: RuntimeSnapshot, f: RequestFeatures): RuntimeRoute | undefined {
-  // Only routes whose model patterns accept the name can match; that list is cached per model name.
-  for (const r of snapshot.routesFor(f.model)) if (acceptsBesidesModel(r, f)) return r;
-  return snapshot.defaultRoute;
+  // Only routes whose model patterns accept the name can match; that set is indexed per model name.
+  return snapshot.routesFor(f.model).first(f) ?? snapshot.defaultRoute;
 }
 
+/** One route's verdict, checked the plain way (explain, and the reference the index is tested against). */
 export function routeAccepts(r: RuntimeRoute, f: RequestFeatures): boolean {
   return r.matchModel(f.model) && acceptsBesidesModel(r, f);
 }

@@ -12,17 +12,20 @@ export function orderTargets(route: SnapshotRoute, random: Random = Math.random)
   return route.fallbacks.length === 0 ? primary : [...primary, ...route.fallbacks];
 }
 
-export function weightedOrder(targets: readonly SnapshotTarget[], random: Random): SnapshotTarget[] {
+/** Any list of weighted items (targets, or whatever a caller keeps per target). */
+export function weightedOrder<T extends { readonly weight: number }>(
+  targets: readonly T[],
+  random: Random,
+): T[] {
   if (targets.length <= 1) return [...targets];
   const pool = targets.filter((t) => t.weight > 0);
-  const out: SnapshotTarget[] = [];
+  const out: T[] = [];
   let total = pool.reduce((sum, t) => sum + t.weight, 0);
   while (pool.length > 0) {
     let pick = random() * total;
     let i = 0;
-    while (i < pool.length - 1 && pick >= (pool[i] as SnapshotTarget).weight)
-      pick -= (pool[i++] as SnapshotTarget).weight;
-    const [chosen] = pool.splice(i, 1) as [SnapshotTarget];
+    while (i < pool.length - 1 && pick >= (pool[i] as T).weight) pick -= (pool[i++] as T).weight;
+    const [chosen] = pool.splice(i, 1) as [T];
     total -= chosen.weight;
     out.push(chosen);
   }

@@ -8,6 +8,7 @@ import type {
   SnapshotRoute,
 } from '../../api/index.ts';
 import { modelMatcher } from '../routing/glob.ts';
+import { routeIndex, type ModelRoutes } from '../routing/route-index.ts';
 import type { ProviderAdapter, Transport } from '../providers/types.ts';
 
 export interface RuntimeRoute {
@@ -37,24 +38,8 @@ export interface RuntimeSnapshot {
   providers: ReadonlyMap<string, RuntimeProvider>;
   /** Model names a caller may ask for: literal route matches, plus every target model when a default route exists. */
   modelNames: readonly string[];
-  /** The routes whose model patterns accept `model`, in precedence order (cached per model name). */
-  routesFor(model: string): readonly RuntimeRoute[];
-}
-
-/** Distinct model names remembered per snapshot; beyond this the cache starts over (callers use few names). */
-const MODEL_CACHE_LIMIT = 1024;
-
-function modelIndex(routes: readonly RuntimeRoute[]): (model: string) => readonly RuntimeRoute[] {
-  let cache = new Map<string, readonly RuntimeRoute[]>();
-  return (model) => {
-    let hit = cache.get(model);
-    if (hit === undefined) {
-      if (cache.size >= MODEL_CACHE_LIMIT) cache = new Map();
-      hit = routes.filter((r) => r.matchModel(model));
-      cache.set(model, hit);
-    }
-    return hit;
-  };
+  /** The routes whose model patterns accept `model`, in precedence order, indexed for first match (cached per model name). */
+  routesFor(model: string): ModelRoutes;
 }
 
 export type ProviderBinder = (
@@ -94,7 +79,7 @@ export function buildRuntime(snapshot: Snapshot, bind: ProviderBinder): RuntimeS
     defaultRoute,
     providers,
     modelNames: modelNames(snapshot.policies, defaultRoute !== undefined),
-    routesFor: modelIndex(routes),
+    routesFor: routeIndex(routes),
   };
 }
 

@@ -1,13 +1,65 @@
-import type { SnapshotModel, SnapshotTarget } from '../../api/index.ts';
-import { orderTargets } from '../routing/strategy.ts';
-import type { RuntimeProvider } from '../snapshot/runtime.ts';
-import { targetKey, type Call, type SkipRecord } from './call.ts';
+import type { SnapshotModel, SnapshotRoute, SnapshotTarget } from '../../api/index.ts';
+import { weightedOrder } from '../routing/strategy.ts';
+import type { RuntimeProvider, RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
+import { targetKey, type Call, type SkipRecord, type TargetKey } from './call.ts';
 
+/** One target a call may use. Shared by every call on its route (resolved once per snapshot): read-only. */
 export interface Candidate {
-  target: SnapshotTarget;
-  provider: RuntimeProvider;
-  model: SnapshotModel;
-  fallback: boolean;
+  readonly target: SnapshotTarget;
+  readonly provider: RuntimeProvider;
+  readonly model: SnapshotModel;
+  readonly fallback: boolean;
+}
+
+/** A candidate with its latency/affinity key computed once, not per call. */
+interface KeyedCandidate extends Candidate {
+  key: TargetKey;
+}
+
+/** One of a route's targets resolved against the snapshot once: everything about it that no call changes. */
+type PlannedTarget = { target: SnapshotTarget; weight: number } & (
+  { never: string; candidate?: undefined } | { never?: undefined; candidate: KeyedCandidate }
+);
+
+interface RoutePlan {
+  /** The providers the plan was resolved against: a route is only ever used with its own snapshot's. */
+  providers: RuntimeSnapshot['providers'];
+  weighted: boolean;
+  primary: readonly PlannedTarget[];
+  fallbacks: readonly PlannedTarget[];
+}
+
+// Keyed by the route object, so a plan lives exactly as long as the snapshot its route belongs to.
+const plans = new WeakMap<RuntimeRoute, RoutePlan>();
+
+function planFor(call: Call): RoutePlan {
+  const cached = plans.get(call.route);
+  if (cached !== undefined && cached.providers === call.runtime.providers) return cached;
+  const plan = buildPlan(call.route.route, call.runtime.providers);
+  plans.set(call.route, plan);
+  return plan;
+}
+
+function buildPlan(route: SnapshotRoute, providers: RuntimeSnapshot['providers']): RoutePlan {
+  const tagEntries = Object.entries(route.providerTags);
+  const fallbacks = new Set(route.fallbacks);
+  const planned = (target: SnapshotTarget): PlannedTarget => {
+    const weight = target.weight;
+    const provider = providers.get(target.provider);
+    const model = provider?.models.get(target.model);
+    if (!provider || !model) return { target, weight, never: 'not in the snapshot' };
+    if (provider.unsupported !== undefined) return { target, weight, never: provider.unsupported };
+    if (tagEntries.some(([k, v]) => provider.spec.tags[k] !== v))
+      return { target, weight, never: 'constraint: provider tags do not match' };
+    const fallback = fallbacks.has(target);
+    return { target, weight, candidate: { target, provider, model, fallback, key: targetKey(target) } };
+  };
+  return {
+    providers,
+    weighted: route.strategy === 'weighted',
+    primary: route.targets.map(planned),
+    fallbacks: route.fallbacks.map(planned),
+  };
 }
 
 /**
@@ -15,38 +67,62 @@ export interface Candidate {
  * constraints are hard: a non-compliant target is never used, failover included.
  */
 export function candidatesFor(call: Call): { candidates: Candidate[]; skipped: SkipRecord[] } {
-  const route = call.route.route;
-  const tagEntries = Object.entries(route.providerTags);
-  const needed = call.features.promptTokens + (explicitOutputCap(call) ?? 0);
-  const fallbacks = new Set(route.fallbacks);
-  const candidates: Candidate[] = [];
+  const plan = planFor(call);
+  const cap = explicitOutputCap(call);
+  const needed = call.features.promptTokens + (cap ?? 0);
   const skipped: SkipRecord[] = [];
-  for (const target of orderTargets(route, call.state.random)) {
-    const skip = (reason: string) => skipped.push({ provider: target.provider, model: target.model, reason });
-    const provider = call.runtime.providers.get(target.provider);
-    const model = provider?.models.get(target.model);
-    if (!provider || !model) skip('not in the snapshot');
-    else if (provider.unsupported !== undefined) skip(provider.unsupported);
-    else if (tagEntries.some(([k, v]) => provider.spec.tags[k] !== v))
-      skip('constraint: provider tags do not match');
-    else if (call.operation !== 'chat' && !model.capabilities.includes(call.operation))
-      skip(`the model does not declare the ${call.operation} capability`);
-    else if (model.contextWindow !== undefined && needed > model.contextWindow) {
-      skip(`context window: the request needs ~${needed} tokens, the model has ${model.contextWindow}`);
-    } else candidates.push({ target, provider, model, fallback: fallbacks.has(target) });
+  const primary: KeyedCandidate[] = [];
+  // A target listed both as a target and as a fallback is tried with the fallbacks.
+  let demoted: KeyedCandidate[] | undefined;
+  for (const p of plan.weighted ? weightedOrder(plan.primary, call.state.random) : plan.primary) {
+    const c = eligible(call, p, needed, skipped);
+    if (c === undefined) continue;
+    if (c.fallback) (demoted ??= []).push(c);
+    else primary.push(c);
   }
-  const primary = candidates.filter((c) => !c.fallback);
-  const rest = candidates.filter((c) => c.fallback);
-  const ordered = [...orderPrimary(call, primary), ...rest];
+  const ordered = orderPrimary(call, primary, cap);
+  if (demoted) ordered.push(...demoted);
+  for (const p of plan.fallbacks) {
+    const c = eligible(call, p, needed, skipped);
+    if (c !== undefined) ordered.push(c);
+  }
   return { candidates: pinAffinity(call, ordered), skipped };
 }
 
-function orderPrimary(call: Call, primary: Candidate[]): Candidate[] {
+/** The target's candidate if this call may use it; else records why not. */
+function eligible(
+  call: Call,
+  p: PlannedTarget,
+  needed: number,
+  skipped: SkipRecord[],
+): KeyedCandidate | undefined {
+  const reason = p.candidate === undefined ? p.never : whyNot(call, p.candidate.model, needed);
+  if (reason === undefined) return p.candidate;
+  skipped.push({ provider: p.target.provider, model: p.target.model, reason });
+  return undefined;
+}
+
+/** What keeps this call off a model the route may otherwise use. */
+function whyNot(call: Call, model: SnapshotModel, needed: number): string | undefined {
+  if (call.operation !== 'chat' && !model.capabilities.includes(call.operation))
+    return `the model does not declare the ${call.operation} capability`;
+  if (model.contextWindow !== undefined && needed > model.contextWindow)
+    return `context window: the request needs ~${needed} tokens, the model has ${model.contextWindow}`;
+  return undefined;
+}
+
+/** `primary` in the route strategy's order; a fresh array the caller may extend. */
+function orderPrimary(call: Call, primary: KeyedCandidate[], cap: number | undefined): KeyedCandidate[] {
   const strategy = call.route.route.strategy;
-  if (strategy === 'least-cost' || strategy === 'cascade')
-    return [...primary].sort((a, b) => estimateUSD(call, a) - estimateUSD(call, b));
+  if (strategy === 'least-cost' || strategy === 'cascade') {
+    const prompt = call.features.promptTokens;
+    return sortByKey(
+      primary,
+      primary.map((c) => costOf(prompt, cap, c.model)),
+    );
+  }
   if (strategy === 'least-latency') {
-    return call.state.latency.orderByLatency(primary, (c) => targetKey(c.target), {
+    return call.state.latency.orderByLatency(primary, keyOf, {
       stream: call.features.stream,
       random: call.state.random,
     });
@@ -54,13 +130,31 @@ function orderPrimary(call: Call, primary: Candidate[]): Candidate[] {
   return primary;
 }
 
+const keyOf = (c: KeyedCandidate) => c.key;
+
+/** Stable insertion sort of `items` (in place) by `keys`, cheaper than Array#sort for a route's few targets. */
+function sortByKey<T>(items: T[], keys: number[]): T[] {
+  for (let i = 1; i < items.length; i++) {
+    const item = items[i] as T;
+    const key = keys[i] as number;
+    let j = i - 1;
+    for (; j >= 0 && (keys[j] as number) > key; j--) {
+      items[j + 1] = items[j] as T;
+      keys[j + 1] = keys[j] as number;
+    }
+    items[j + 1] = item;
+    keys[j + 1] = key;
+  }
+  return items;
+}
+
 /** A returning session goes back to the target that served it, while that target remains a candidate. */
-function pinAffinity(call: Call, ordered: Candidate[]): Candidate[] {
+function pinAffinity(call: Call, ordered: KeyedCandidate[]): Candidate[] {
   const affinity = call.route.route.affinity;
   const session = affinity && headerValue(call.features.headers[affinity.header]);
   if (!session) return ordered;
   const pinned = call.state.affinity.get(routeKeyOf(call), session);
-  const index = pinned === undefined ? -1 : ordered.findIndex((c) => targetKey(c.target) === pinned);
+  const index = pinned === undefined ? -1 : ordered.findIndex((c) => c.key === pinned);
   if (index <= 0) return ordered;
   call.affinityHit = true;
   return [ordered[index] as Candidate, ...ordered.slice(0, index), ...ordered.slice(index + 1)];
@@ -85,15 +179,20 @@ export function explicitOutputCap(call: Call): number | undefined {
 
 /** Output tokens the request may produce: its own cap, else a conservative default for admission. */
 export function requestedOutputTokens(call: Call, model?: SnapshotModel): number {
-  return (
-    explicitOutputCap(call) ??
-    (model?.maxOutputTokens !== undefined ? Math.min(model.maxOutputTokens, 4096) : 4096)
-  );
+  return outputTokens(explicitOutputCap(call), model);
+}
+
+function outputTokens(cap: number | undefined, model: SnapshotModel | undefined): number {
+  return cap ?? (model?.maxOutputTokens !== undefined ? Math.min(model.maxOutputTokens, 4096) : 4096);
 }
 
 /** The most this call could cost on a candidate: the prompt estimate plus the output cap at list prices. */
 export function estimateUSD(call: Call, c: Pick<Candidate, 'model'>): number {
-  const p = c.model.pricing;
+  return costOf(call.features.promptTokens, explicitOutputCap(call), c.model);
+}
+
+function costOf(promptTokens: number, cap: number | undefined, model: SnapshotModel): number {
+  const p = model.pricing;
   if (!p) return 0;
-  return (call.features.promptTokens * p.input + requestedOutputTokens(call, c.model) * p.output) / 1_000_000;
+  return (promptTokens * p.input + outputTokens(cap, model) * p.output) / 1_000_000;
 }
