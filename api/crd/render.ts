@@ -8,7 +8,8 @@ export const CRD_DIRS = ['crds', 'charts/turnout/crds'] as const;
 
 export function renderCrdYaml(crd: CustomResourceDefinition): string {
   // lineWidth 0: never fold long CEL rules or descriptions, so diffs stay one line per change.
-  return GENERATED_HEADER + stringify(crd, { lineWidth: 0 });
+  // YAML 1.1 output: kubectl reads manifests as YAML 1.1, where a bare `on` (retry.on) is the boolean true.
+  return GENERATED_HEADER + stringify(crd, { lineWidth: 0, version: '1.1' });
 }
 
 /** crds/turnout.dev_routingpolicies.yaml: the controller-gen naming kubebuilder users know. */
