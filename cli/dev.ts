@@ -5,25 +5,36 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDiagnostic } from '../api/index.ts';
 import {
+  DEFAULT_DRAIN_MS,
   DEFAULT_LISTEN,
   startSidecar,
   Telemetry,
   type Decision,
   type RunningSidecar,
 } from '../sidecar/index.ts';
+import {
+  DRAIN_TIMEOUT_ENV,
+  DRAIN_WINDOW_HINT,
+  firstStopSignal,
+  onRepeatedSignals,
+  parseDrainWindow,
+} from '../sidecar/health/signals.ts';
 import { LiveStats, renderLive } from '../sidecar/telemetry/index.ts';
-import { parseByteSize, parseFlags, parseLabels, parseListen } from './args.ts';
+import { parseByteSize, parseFlags, parseLabels, parseListen, UsageError } from './args.ts';
 import { loadConfigDir, manifestFiles, type LoadOptions } from './config-dir.ts';
 import { decisionLine } from './decision-line.ts';
 import { packageRoot } from './package-root.ts';
+import { stdoutBatch } from './line-output.ts';
 
 export const BUNDLED_EXAMPLES = join(packageRoot(), 'examples', 'local');
 
-export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--metrics-listen HOST:PORT] [--json] [--quiet] [--live]
+export const DEV_USAGE = `turnout dev [--config DIR] [--listen HOST:PORT] [--namespace NS] [--workload k=v,...] [--max-body-bytes N] [--metrics-listen HOST:PORT] [--drain-timeout DURATION] [--json] [--quiet] [--live]
   Serves the sidecar API locally from a directory of ModelProvider, RoutingPolicy and Secret manifests,
   reloading on change; prints one line per routing decision (--json: the JSON decision log, --quiet: none,
   --live: a live view of calls, per-provider latency and error rate, and spend, redrawn every second).
-  OTEL_* variables configure tracing as in a pod (docs/telemetry.md).
+  OTEL_* variables configure tracing as in a pod (docs/telemetry.md). On SIGTERM or Ctrl-C it drains: new
+  calls get a retriable 503, calls in flight get up to --drain-timeout (${DRAIN_TIMEOUT_ENV}, default
+  ${DEFAULT_DRAIN_MS / 1000}s) to finish; a second signal cuts them at once.
   Default DIR: the bundled examples (simulated mock providers, works offline).`;
 
 const OPTIONS = {
@@ -33,6 +44,7 @@ const OPTIONS = {
   workload: { type: 'string' },
   'max-body-bytes': { type: 'string' },
   'metrics-listen': { type: 'string' },
+  'drain-timeout': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   live: { type: 'boolean' },
@@ -40,18 +52,22 @@ const OPTIONS = {
 
 const LIVE_REDRAW_MS = 1000;
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
+const say = (line: string) => stdoutBatch().line(line);
 const warn = (line: string) => process.stderr.write(`${line}\n`);
 
 export async function devCommand(argv: string[]): Promise<number> {
   const { values } = parseFlags(argv, OPTIONS);
   const dir = values.config ?? BUNDLED_EXAMPLES;
   const listen = values.listen ? parseListen(values.listen) : DEFAULT_LISTEN;
+  const drainText = values['drain-timeout'] ?? (process.env[DRAIN_TIMEOUT_ENV] || undefined);
+  const drainMs = drainText === undefined ? DEFAULT_DRAIN_MS : parseDrainWindow(drainText);
+  if (drainMs === undefined)
+    throw new UsageError(`--drain-timeout must be ${DRAIN_WINDOW_HINT} (got "${drainText}")`);
   const load: LoadOptions = {
     labels: values.workload ? parseLabels(values.workload) : 'all',
     ...(values.namespace && { namespace: values.namespace }),
   };
-  const telemetry = new Telemetry();
+  const telemetry = await Telemetry.create();
   for (const w of telemetry.warnings) warn(`telemetry: ${w}`);
   const live = values.live ? new LiveStats() : undefined;
   const onDecision = (d: Decision) => {
@@ -77,15 +93,20 @@ export async function devCommand(argv: string[]): Promise<number> {
   const stopWatching = await watchDir(dir, () => void reload(sidecar, dir, load));
   await reload(sidecar, dir, load);
   const stopLive = live ? showLive(live) : () => undefined;
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  const signal = await firstStopSignal();
   stopWatching();
   stopLive();
-  say('turnout dev: shutting down (waiting for calls in flight)');
-  await sidecar.close();
-  return 0;
+  say(
+    `turnout dev: ${signal}: draining, up to ${drainMs / 1000} s for calls in flight (signal again to cut them now)`,
+  );
+  const repeat = onRepeatedSignals(() => {
+    say('turnout dev: cutting calls in flight now');
+    sidecar.endDrainWindow();
+  });
+  const report = await sidecar.close({ drainMs });
+  repeat.detach();
+  say(`turnout dev: stopped after ${report.ms} ms: ${report.finished} calls finished, ${report.cut} cut`);
+  return repeat.repeated() ? 1 : 0;
 }
 
 async function reload(sidecar: RunningSidecar, dir: string, load: LoadOptions): Promise<void> {
@@ -127,6 +148,7 @@ function showLive(live: LiveStats): () => void {
     if (live.version === shown) return;
     shown = live.version;
     const frame = renderLive(live.frame());
+    stdoutBatch().flush();
     process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${frame}\n` : `${frame}\n\n`);
   };
   draw();

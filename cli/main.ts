@@ -1,19 +1,35 @@
-// `turnout` command line. Each subcommand lives in its own module; this file only dispatches.
+// `turnout` command line. Each subcommand lives in its own module, loaded only when it runs: the
+// sidecar must not pay (in memory and start-up time) for the operator's Kubernetes client, nor the
+// operator for the proxy.
 import { UsageError } from './args.ts';
-import { DEV_USAGE, devCommand } from './dev.ts';
-import { OPERATOR_USAGE, operatorCommand } from './operator.ts';
-import { SIDECAR_USAGE, sidecarCommand } from './sidecar.ts';
-import { EXPLAIN_USAGE, explainCommand } from './explain.ts';
 
-const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage: string }> = {
-  dev: { run: devCommand, usage: DEV_USAGE },
-  operator: { run: operatorCommand, usage: OPERATOR_USAGE },
-  sidecar: { run: sidecarCommand, usage: SIDECAR_USAGE },
-  explain: { run: explainCommand, usage: EXPLAIN_USAGE },
+interface Command {
+  run: (argv: string[]) => Promise<number>;
+  usage: string;
+}
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  dev: async () => {
+    const m = await import('./dev.ts');
+    return { run: m.devCommand, usage: m.DEV_USAGE };
+  },
+  operator: async () => {
+    const m = await import('./operator.ts');
+    return { run: m.operatorCommand, usage: m.OPERATOR_USAGE };
+  },
+  sidecar: async () => {
+    const m = await import('./sidecar.ts');
+    return { run: m.sidecarCommand, usage: m.SIDECAR_USAGE };
+  },
+  explain: async () => {
+    const m = await import('./explain.ts');
+    return { run: m.explainCommand, usage: m.EXPLAIN_USAGE };
+  },
 };
 
-function usage(): string {
-  return `usage: turnout <command> [flags]\n\ncommands:\n${Object.values(COMMANDS)
+async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return `usage: turnout <command> [flags]\n\ncommands:\n${commands
     .map((c) => `  ${c.usage.split('\n').join('\n  ')}`)
     .join('\n\n')}\n`;
 }
@@ -21,14 +37,15 @@ function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`turnout: unknown command "${name}"\n\n${usage()}`);
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    process.stderr.write(`turnout: unknown command "${name}"\n\n${await usage()}`);
     return 2;
   }
+  const command = await load();
   try {
     return await command.run(rest);
   } catch (e) {

@@ -2,17 +2,31 @@
 // for running it by hand). Serves the last good snapshot from its state dir at once, then follows the
 // operator's pushes. Output is one JSON object per line: decisions and sync events, for log collectors.
 import { isDuration, parseDuration } from '../api/duration.ts';
-import { DEFAULT_LISTEN, SidecarMetrics, startSidecar, Telemetry } from '../sidecar/index.ts';
+import {
+  DEFAULT_DRAIN_MS,
+  DEFAULT_LISTEN,
+  SidecarMetrics,
+  startSidecar,
+  Telemetry,
+} from '../sidecar/index.ts';
+import {
+  DRAIN_TIMEOUT_ENV,
+  DRAIN_WINDOW_HINT,
+  firstStopSignal,
+  onRepeatedSignals,
+  parseDrainWindow,
+} from '../sidecar/health/signals.ts';
 import { createSidecarState } from '../sidecar/runtime-state.ts';
 import { SnapshotStore } from '../sidecar/snapshot/store.ts';
 import { startSyncClient } from '../sidecar/sync/index.ts';
 import { parseByteSize, parseFlags, parseListen, UsageError } from './args.ts';
+import { stdoutBatch } from './line-output.ts';
 
 export const DEFAULT_TOKEN_FILE = '/var/run/secrets/turnout/token';
 
 export const SIDECAR_USAGE = `turnout sidecar [--operator-url URL] [--ca-file FILE] [--token-file FILE] [--namespace NS] [--pod NAME]
                 [--state-dir DIR] [--listen HOST:PORT] [--metrics-listen HOST:PORT] [--max-body-bytes N]
-                [--spend-interval DURATION] [--transparent-listen HOST:PORT --transparent-cert FILE --transparent-key FILE]
+                [--spend-interval DURATION] [--drain-timeout DURATION] [--transparent-listen HOST:PORT --transparent-cert FILE --transparent-key FILE]
   The in-pod proxy. Each flag defaults to an environment variable, as the injector sets them:
   TURNOUT_OPERATOR_URL (required), TURNOUT_CA_FILE (default: system roots),
   TURNOUT_TOKEN_FILE (default ${DEFAULT_TOKEN_FILE}), TURNOUT_POD_NAMESPACE and TURNOUT_POD_NAME (required),
@@ -20,7 +34,10 @@ export const SIDECAR_USAGE = `turnout sidecar [--operator-url URL] [--ca-file FI
   TURNOUT_METRICS_LISTEN (a separate /healthz, /readyz, /metrics port; the routing port is loopback only),
   TURNOUT_MAX_BODY_BYTES, TURNOUT_SPEND_INTERVAL (how often budget spend is reported to the operator
   while it changes, for fleet budgets; default 1s), TURNOUT_TRANSPARENT_LISTEN (transparent egress: a loopback
-  TLS listener, 127.0.0.1:443 in a pod) with TURNOUT_TRANSPARENT_CERT/KEY (PEM, re-read when rotated).
+  TLS listener, 127.0.0.1:443 in a pod) with TURNOUT_TRANSPARENT_CERT/KEY (PEM, re-read when rotated),
+  ${DRAIN_TIMEOUT_ENV} (on SIGTERM: /readyz fails and new calls get a retriable 503 at once, calls in
+  flight get this long to finish before they are cut; default ${DEFAULT_DRAIN_MS / 1000}s, the injector sets the
+  pod's terminationGracePeriodSeconds less 5s; a second signal cuts them at once).
   Prints one JSON line per routing decision and sync event.`;
 
 const OPTIONS = {
@@ -34,6 +51,7 @@ const OPTIONS = {
   'max-body-bytes': { type: 'string' },
   'metrics-listen': { type: 'string' },
   'spend-interval': { type: 'string' },
+  'drain-timeout': { type: 'string' },
   'transparent-listen': { type: 'string' },
   'transparent-cert': { type: 'string' },
   'transparent-key': { type: 'string' },
@@ -41,7 +59,7 @@ const OPTIONS = {
 
 /** One JSON line on stdout; `time` first so lines sort and read well. */
 export function logLine(msg: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
+  stdoutBatch().line(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }));
 }
 
 export async function sidecarCommand(argv: string[]): Promise<number> {
@@ -69,6 +87,10 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
     spendText === undefined ? undefined : isDuration(spendText) ? parseDuration(spendText) : Number.NaN;
   if (spendIntervalMs !== undefined && !(spendIntervalMs >= 50 && spendIntervalMs <= 60_000))
     throw new UsageError(`--spend-interval must be a duration from 50ms to 60s (got "${spendText}")`);
+  const drainText = pick(values['drain-timeout'], DRAIN_TIMEOUT_ENV);
+  const drainMs = drainText === undefined ? DEFAULT_DRAIN_MS : parseDrainWindow(drainText);
+  if (drainMs === undefined)
+    throw new UsageError(`--drain-timeout must be ${DRAIN_WINDOW_HINT} (got "${drainText}")`);
 
   const transparentListen = pick(values['transparent-listen'], 'TURNOUT_TRANSPARENT_LISTEN');
   const transparent = transparentListen && {
@@ -85,7 +107,7 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
   const store = new SnapshotStore();
   // Created before the sync client so its events are counted from the first one.
   const metrics = new SidecarMetrics();
-  const telemetry = new Telemetry();
+  const telemetry = await Telemetry.create();
   for (const detail of telemetry.warnings) logLine('warning', { detail });
   // One ledger for both: calls spend against it, the sync client reports it and feeds it the fleet's.
   const state = createSidecarState();
@@ -135,14 +157,16 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
     pod: `${namespace}/${pod}`,
     operator: operatorUrl,
   });
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+  const signal = await firstStopSignal();
+  logLine('draining', { signal, drainMs });
+  const repeat = onRepeatedSignals(() => {
+    logLine('drain_window_ended', { reason: 'second signal' });
+    sidecar.endDrainWindow();
   });
-  logLine('draining', { signal });
   // Calls in flight settle first, so the last spend report the sync client sends on close includes them.
-  await sidecar.close();
+  const report = await sidecar.close({ drainMs });
   await sync.close();
-  logLine('stopped');
-  return 0;
+  repeat.detach();
+  logLine('stopped', { ...report });
+  return repeat.repeated() ? 1 : 0;
 }

@@ -18,6 +18,10 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# Heap and allocator settings for a small sidecar (sidecar/node-options.ts explains them; a unit test keeps
+# this line equal to it). The injector also sets them on the container, adding a heap ceiling from the
+# container's memory limit.
+ENV NODE_OPTIONS="--max-semi-space-size=1" MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules

@@ -11,6 +11,7 @@ export const ERROR_CODES = {
   method_not_allowed: 405,
   no_eligible_target: 503,
   not_ready: 503,
+  shutting_down: 503,
   rate_limited: 429,
   budget_exceeded: 429,
   upstream_unavailable: 502,

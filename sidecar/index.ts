@@ -2,6 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { SidecarMetrics } from './metrics.ts';
 import { createOpsServer, createSidecarServer, DEFAULT_MAX_BODY_BYTES } from './http/server.ts';
+import { Drain, type DrainReport } from './health/drain.ts';
+import { closeServer, shutdown } from './health/shutdown.ts';
 import { SnapshotStore } from './snapshot/store.ts';
 import { createSidecarState, type SidecarState } from './runtime-state.ts';
 import type { Decision } from './upstream/call.ts';
@@ -14,6 +16,7 @@ export type { Decision, AttemptRecord, SkipRecord } from './upstream/call.ts';
 export { TurnoutError } from './errors.ts';
 export { SidecarMetrics } from './metrics.ts';
 export { Telemetry, type TelemetryOptions, type DecisionRecord } from './telemetry/index.ts';
+export type { DrainReport } from './health/drain.ts';
 
 export interface SidecarOptions {
   /** The routing port's address: loopback only (see {@link assertLoopback}). */
@@ -43,9 +46,19 @@ export interface RunningSidecar {
   store: SnapshotStore;
   metrics: SidecarMetrics;
   telemetry: Telemetry;
-  /** Stops accepting, waits for calls in flight, then closes upstream connections. */
-  close(): Promise<void>;
+  /**
+   * Graceful shutdown. At once: readiness fails, new calls get a retriable 503 `shutting_down`, idle
+   * keep-alive connections close. Calls in flight may finish within `drainMs` (unbounded by default);
+   * those still running then are cut (a stream ends with an in-band error event). Then the listeners
+   * and upstream connections close. Calling it again returns the same shutdown.
+   */
+  close(options?: { drainMs?: number }): Promise<DrainReport>;
+  /** Ends the drain window of a shutdown under way now (a second signal): calls in flight are cut. */
+  endDrainWindow(): void;
 }
+
+/** The drain window when none is configured: a pod's default 30 s grace period less a margin (docs). */
+export const DEFAULT_DRAIN_MS = 25_000;
 
 export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 15400 } as const;
 
@@ -79,13 +92,16 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
   const state = opts.state ?? createSidecarState();
   const metrics = opts.metrics ?? new SidecarMetrics();
   metrics.track(store, state);
-  const telemetry = opts.telemetry instanceof Telemetry ? opts.telemetry : new Telemetry(opts.telemetry);
+  const telemetry =
+    opts.telemetry instanceof Telemetry ? opts.telemetry : await Telemetry.create(opts.telemetry);
   telemetry.attach(store);
+  const drain = new Drain();
   const server = createSidecarServer({
     store,
     metrics,
     telemetry,
     state,
+    drain,
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(opts.onDecision && { onDecision: opts.onDecision }),
     ...(opts.onInternalError && { onInternalError: opts.onInternalError }),
@@ -97,11 +113,12 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
         throw e;
       })
     : undefined;
-  const opsServer = opts.metricsListen ? createOpsServer({ store, metrics }) : undefined;
+  const opsServer = opts.metricsListen ? createOpsServer({ store, metrics, drain }) : undefined;
   const metricsUrl =
     opsServer && opts.metricsListen
       ? await listen(opsServer, opts.metricsListen.port, opts.metricsListen.host)
       : undefined;
+  let closing: Promise<DrainReport> | undefined;
   return {
     url,
     ...(metricsUrl && { metricsUrl }),
@@ -110,14 +127,19 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
     metrics,
     telemetry,
     ...(transparent && { transparentUrl: transparent.url }),
-    close: async () => {
-      transparent?.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      await closed;
-      await new Promise<void>((resolve) => (opsServer ? opsServer.close(() => resolve()) : resolve()));
-      await store.close();
-      await telemetry.shutdown();
+    close(options = {}) {
+      closing ??= (async () => {
+        const others = [
+          { close: () => transparent?.close() },
+          ...(opsServer ? [{ close: () => closeServer(opsServer) }] : []),
+        ];
+        const report = await shutdown({ drain, server, others }, options.drainMs ?? Number.POSITIVE_INFINITY);
+        await store.close();
+        await telemetry.shutdown();
+        return report;
+      })();
+      return closing;
     },
+    endDrainWindow: () => drain.endWindow(),
   };
 }

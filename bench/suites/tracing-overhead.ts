@@ -8,7 +8,8 @@ import type { IncomingMessage } from 'node:http';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Decision } from '../../sidecar/upstream/call.ts';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
-import { Telemetry } from '../../sidecar/telemetry/index.ts';
+import { SecretRedactor } from '../../sidecar/telemetry/index.ts';
+import { CallTracer } from '../../sidecar/telemetry/tracing.ts';
 import { failoverDecision } from '../../sidecar/telemetry/testing/decisions.ts';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -62,8 +63,7 @@ function cpuPerCall(kind: CallKind): CpuCost {
     forceFlush: () => Promise.resolve(),
     shutdown: () => Promise.resolve(),
   };
-  const tracer = new Telemetry({ env: {}, processor }).tracer;
-  if (!tracer) throw new Error('tracing did not start');
+  const tracer = new CallTracer({ redactor: new SecretRedactor(), processor });
   const req = { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } };
   const decisions = Array.from({ length: 256 }, () => {
     const d = failoverDecision({ monoStart: performance.now() - 5 });

@@ -89,6 +89,32 @@ describe('planInjection', () => {
     assert.equal(envOf(migrate).OPENAI_BASE_URL, 'http://127.0.0.1:15400/v1');
   });
 
+  it("sets the sidecar's drain window from the pod's grace period, less a margin", () => {
+    const drainOf = (p: PodLike) => envOf(inject(p).pod.spec?.initContainers?.[0]).TURNOUT_DRAIN_TIMEOUT;
+    assert.equal(drainOf(pod()), '25s', "Kubernetes' default 30 s");
+    assert.equal(drainOf(pod({ terminationGracePeriodSeconds: 120 })), '115s');
+    assert.equal(drainOf(pod({ terminationGracePeriodSeconds: 3 })), '0s');
+  });
+
+  it('sizes the sidecar heap from its memory limit; chart env overrides it', () => {
+    const sidecarEnv = (sidecar: Record<string, unknown> = {}) => {
+      const cfg = parseInjectorConfig(
+        {
+          tls: {},
+          sidecar: { image: 'i:t', operatorUrl: 'https://turnout.turnout-system.svc:15401', ...sidecar },
+        },
+        'turnout-system',
+      );
+      return envOf(inject(pod(), 'team-a', { ...ctx(), config: cfg }).pod.spec?.initContainers?.[0]);
+    };
+    const defaults = sidecarEnv();
+    assert.equal(defaults.NODE_OPTIONS, '--max-semi-space-size=1 --max-old-space-size=128', '256Mi default');
+    assert.equal(defaults.MALLOC_ARENA_MAX, '2');
+    const custom = sidecarEnv({ resources: { limits: { memory: '1Gi' } }, env: { MALLOC_ARENA_MAX: '4' } });
+    assert.equal(custom.NODE_OPTIONS, '--max-semi-space-size=1 --max-old-space-size=512');
+    assert.equal(custom.MALLOC_ARENA_MAX, '4');
+  });
+
   it('points app SDKs at the sidecar in explicit mode, keeping what the app sets itself', () => {
     const app = { name: 'app', env: [{ name: 'OPENAI_BASE_URL', value: 'https://mine.example/v1' }] };
     const { pod: out, plan } = inject(pod({ containers: [app, { name: 'second' }] }));

@@ -60,7 +60,7 @@ export function planInjection(pod: PodLike, namespace: string, ctx: InjectionCon
   spec.containers?.forEach((c, i) => appContainer(patch, ['spec', 'containers', i], c, env, mode));
   // Before the sidecar is inserted at index 0: these indexes still point at the author's containers.
   spec.initContainers?.forEach((c, i) => appContainer(patch, ['spec', 'initContainers', i], c, env, mode));
-  const sidecar = sidecarContainer(ctx.config.sidecar, mode);
+  const sidecar = sidecarContainer(ctx.config.sidecar, mode, spec.terminationGracePeriodSeconds);
   if (spec.initContainers) patch.add('/spec/initContainers/0', sidecar);
   else patch.add('/spec/initContainers', [sidecar]);
   return { kind: 'patch', ops: patch.ops, mode, hosts, warnings };

@@ -35,6 +35,8 @@ export interface PodLike {
     hostNetwork?: boolean;
     hostAliases?: { ip?: string; hostnames?: string[] }[];
     securityContext?: { sysctls?: { name: string; value: string }[] };
+    /** Sets the sidecar's drain window (see drainTimeout in sidecar-spec.ts). */
+    terminationGracePeriodSeconds?: number;
   };
 }
 

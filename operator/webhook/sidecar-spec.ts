@@ -2,6 +2,9 @@
 // and, with holdApplicationUntilReady, has a policy snapshot — before any app container, and outlives
 // them. Its securityContext meets PodSecurity "restricted" on its own, whatever the pod sets.
 import type { V1Probe, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+// Not re-exported from the package root; the package declares no exports map, so its file is importable.
+import { quantityToScalar } from '@kubernetes/client-node/dist/util.js';
+import { sidecarNodeEnv } from '../../sidecar/node-options.ts';
 import type { SidecarConfig } from './config.ts';
 import { SIDECAR_NAME, type Mode, type SidecarContainer } from './pod.ts';
 
@@ -63,7 +66,40 @@ const probe = (path: string, port: number, periodSeconds: number, failureThresho
   timeoutSeconds: 1,
 });
 
-export function sidecarContainer(cfg: SidecarConfig, mode: Mode): SidecarContainer {
+/** Kubernetes' default terminationGracePeriodSeconds, and what the sidecar keeps back from it. */
+const DEFAULT_GRACE_S = 30;
+const DRAIN_MARGIN_S = 5;
+
+/**
+ * The sidecar's drain window (TURNOUT_DRAIN_TIMEOUT) from the pod's grace period: the margin leaves time
+ * to cut what is left in-band and send the last spend report before the kubelet's SIGKILL. A native
+ * sidecar is stopped only after the app containers have exited, so in a pod deletion the window is
+ * rarely used; it matters when the sidecar alone restarts (a failed liveness probe) under a running app.
+ */
+export function drainTimeout(terminationGracePeriodSeconds = DEFAULT_GRACE_S): string {
+  return `${Math.max(0, Math.floor(terminationGracePeriodSeconds) - DRAIN_MARGIN_S)}s`;
+}
+
+/**
+ * Heap and allocator settings sized to the sidecar's memory limit (sidecar/node-options.ts says why);
+ * `sidecar.env` in the chart values overrides either variable.
+ */
+function nodeEnv(cfg: SidecarConfig): Record<string, string> {
+  const limit = cfg.resources.limits?.memory;
+  let bytes: number | undefined;
+  try {
+    bytes = limit === undefined ? undefined : Number(quantityToScalar(limit));
+  } catch {
+    bytes = undefined; // not a quantity: the apiserver will refuse the pod anyway; no heap ceiling here
+  }
+  return { ...sidecarNodeEnv(bytes) };
+}
+
+export function sidecarContainer(
+  cfg: SidecarConfig,
+  mode: Mode,
+  terminationGracePeriodSeconds?: number,
+): SidecarContainer {
   const loopback = (port: number) => `127.0.0.1:${port}`;
   const env = [
     { name: 'TURNOUT_OPERATOR_URL', value: cfg.operatorUrl },
@@ -82,6 +118,12 @@ export function sidecarContainer(cfg: SidecarConfig, mode: Mode): SidecarContain
           { name: 'TURNOUT_TRANSPARENT_KEY', value: `${PATHS.tls}/tls.key` },
         ]
       : []),
+    ...('TURNOUT_DRAIN_TIMEOUT' in cfg.env
+      ? []
+      : [{ name: 'TURNOUT_DRAIN_TIMEOUT', value: drainTimeout(terminationGracePeriodSeconds) }]),
+    ...Object.entries(nodeEnv(cfg))
+      .filter(([name]) => !(name in cfg.env))
+      .map(([name, value]) => ({ name, value })),
     ...Object.entries(cfg.env).map(([name, value]) => ({ name, value })),
   ];
   const mounts: V1VolumeMount[] = [

@@ -2,7 +2,8 @@
 // stay warm and a conversation does not switch models mid-way. Bounded (LRU) so a flood of new session
 // ids costs a fixed amount of memory; each pin expires after its route's ttl.
 import { createHash } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { growingLru } from '../lru.ts';
 
 export interface AffinityStoreOptions {
   /** Pins kept across all routes; the least recently used go first. Default 100 000. */
@@ -25,8 +26,7 @@ export class AffinityStore {
 
   constructor(options: AffinityStoreOptions = {}) {
     const clock = options.now;
-    this.#pins = new LRUCache<string, string>({
-      max: options.maxEntries ?? 100_000,
+    this.#pins = growingLru<string, string>(options.maxEntries ?? 100_000, {
       // 0: read the clock on every check rather than lru-cache's per-millisecond timer.
       ttlResolution: 0,
       // +1: lru-cache reads a start time of 0 as "no ttl", and a test clock may well start at 0.

@@ -1,6 +1,7 @@
 // Latency per target as an exponentially weighted moving average, so recent calls dominate and an
 // upstream that slows down (or recovers) shows within a handful of calls, in O(1) memory per target.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { growingLru } from '../lru.ts';
 
 export interface LatencySample {
   /** Time to first token; streams only. */
@@ -35,7 +36,7 @@ export class LatencyTracker {
     const alpha = options.alpha ?? 0.3;
     if (!(alpha > 0 && alpha <= 1)) throw new RangeError(`alpha must be in (0, 1], got ${alpha}`);
     this.alpha = alpha;
-    this.#averages = new LRUCache({ max: options.maxKeys ?? 10_000 });
+    this.#averages = growingLru(options.maxKeys ?? 10_000);
   }
 
   /**

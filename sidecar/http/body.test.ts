@@ -54,3 +54,40 @@ describe('jsonDepthExceeds', () => {
     assert.equal(jsonDepthExceeds('[[[]]]', 3), false);
   });
 });
+
+describe('readBody of a body that arrived with its headers', () => {
+  it('takes the queued body at once, without listening for stream events, and leaves the request ended', async () => {
+    const results: { text: string; listened: boolean; ended: boolean }[] = [];
+    const server = createServer((req, res) => {
+      // A moment later, as on a busy server: by then the parser has surely queued the whole body.
+      setImmediate(() => {
+        const body = readBody(req, 1024);
+        const listened = req.listenerCount('data') > 0 || req.listenerCount('end') > 0;
+        void body.then((b) =>
+          setImmediate(() => {
+            results.push({ text: b.toString(), listened, ended: req.readableEnded });
+            res.end('ok');
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    for (const payload of ['{"model":"m"}', '']) {
+      await new Promise<void>((resolve, reject) => {
+        const headers = { 'content-length': Buffer.byteLength(payload) };
+        const req = request({ port, method: 'POST', headers }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end(payload);
+      });
+    }
+    assert.deepEqual(results, [
+      { text: '{"model":"m"}', listened: false, ended: true },
+      { text: '', listened: false, ended: true },
+    ]);
+    server.close();
+  });
+});

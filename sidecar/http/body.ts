@@ -9,6 +9,8 @@ import { TurnoutError } from '../errors.ts';
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) return Promise.reject(tooLarge(limit));
+  const arrived = arrivedBody(req, limit);
+  if (arrived) return arrived;
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -39,6 +41,24 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', onEnd);
     req.on('error', onError);
   });
+}
+
+/**
+ * A small body usually arrives in the same packet as the headers, and the parser has already queued all
+ * of it (and the end) before the request is handed over. Taking it at once saves the trip through
+ * 'data'/'end' events on a later tick, which costs ~20–40 µs of a proxied call. Undefined otherwise.
+ */
+function arrivedBody(req: IncomingMessage, limit: number): Promise<Buffer> | undefined {
+  if (!req.complete || req.readableFlowing !== null || req.readableLength > limit) return undefined;
+  const body = req.read() as Buffer | null; // in paused mode: everything queued, in one Buffer
+  if (req.readableLength > 0) {
+    // Not everything came out in one read (cannot happen for a byte stream, but never lose bytes).
+    const rest: Buffer[] = body ? [body] : [];
+    for (let chunk = req.read() as Buffer | null; chunk; chunk = req.read() as Buffer | null)
+      rest.push(chunk);
+    return Promise.resolve(Buffer.concat(rest));
+  }
+  return Promise.resolve(body ?? Buffer.alloc(0));
 }
 
 function tooLarge(limit: number): TurnoutError {

@@ -2,7 +2,8 @@
 // concurrent calls cannot all pass a nearly spent budget; it settles the actual cost when it completes,
 // or releases the reservation when it was never billed. Amounts are integer micro-dollars inside, so
 // thousands of small costs add up exactly.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { growingLru } from '../lru.ts';
 import { Reservation, toMicro, toUSD, type BudgetReservation, type Entry } from './budget-reservation.ts';
 import { windowBounds, type BudgetWindow } from './budget-window.ts';
 
@@ -70,9 +71,9 @@ export class BudgetLedger {
 
   constructor(options: BudgetLedgerOptions = {}) {
     const max = options.maxKeys ?? 100_000;
-    this.#entries = new LRUCache({ max });
-    this.#remote = new LRUCache({ max });
-    this.#ceilings = new LRUCache({ max });
+    this.#entries = growingLru(max);
+    this.#remote = growingLru(max);
+    this.#ceilings = growingLru(max);
     this.#now = options.now ?? Date.now;
   }
 

@@ -2,7 +2,8 @@
 // limit, refilled at limit/60 000 per ms, computed from the elapsed time on each touch (no timers).
 // Tokens are not known until the answer arrives, so a call takes an estimate up front and settles the
 // difference afterwards; an under-estimate leaves the bucket in debt, which later calls wait out.
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { growingLru } from '../lru.ts';
 import {
   BucketLease,
   Leases,
@@ -49,7 +50,7 @@ export class RateLimiter {
 
   constructor(options: RateLimiterOptions = {}) {
     this.#now = options.now ?? performance.now.bind(performance);
-    this.#buckets = new LRUCache({ max: options.maxKeys ?? 100_000 });
+    this.#buckets = growingLru(options.maxKeys ?? 100_000);
   }
 
   /** Take one call's requests and estimated tokens from the key's buckets: both or neither. */

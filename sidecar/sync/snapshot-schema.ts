@@ -2,16 +2,12 @@
 // know could be a constraint it would silently fail to enforce, so it is refused rather than ignored) and
 // its integrity (the content must hash to the version it claims). Run once per push, never per request.
 import { z } from 'zod';
-import {
-  BUDGET_WINDOWS,
-  capability,
-  FAILURE_CLASSES,
-  PROVIDER_TYPES,
-  SNAPSHOT_SCHEMA,
-  snapshotVersion,
-  STRATEGIES,
-  type Snapshot,
-} from '../../api/index.ts';
+// From the modules themselves, not api/index.ts: that would also load the manifest parser (yaml), which
+// an in-pod sidecar never uses.
+import { capability } from '../../api/common.ts';
+import { PROVIDER_TYPES } from '../../api/model-provider.ts';
+import { BUDGET_WINDOWS, FAILURE_CLASSES, STRATEGIES } from '../../api/routing-policy.ts';
+import { SNAPSHOT_SCHEMA, snapshotVersion, type Snapshot } from '../../api/snapshot.ts';
 
 const stringMap = z.record(z.string(), z.string());
 const count = z.number().int().min(0);

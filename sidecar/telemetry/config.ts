@@ -2,7 +2,7 @@
 // values set them; nothing Turnout-specific to learn). Tracing is on only when there is somewhere to
 // send spans: an OTLP endpoint, or OTEL_TRACES_EXPORTER naming an exporter. Without either, a sidecar
 // would otherwise retry exports to localhost:4318 forever in every pod.
-import { parseKeyPairsIntoRecord } from '@opentelemetry/core';
+// @opentelemetry/core (and the api and semantic-conventions it loads) is imported only when tracing is on.
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -48,13 +48,13 @@ const SAMPLERS = new Set([
   'parentbased_traceidratio',
 ]);
 
-export function telemetryConfig(env: Env): TelemetryConfig {
+export async function telemetryConfig(env: Env): Promise<TelemetryConfig> {
   const warnings: string[] = [];
   const captureContent = /^(true|1|yes)$/i.test(env[CAPTURE_CONTENT_ENV]?.trim() ?? '');
-  return { tracing: tracingConfig(env, warnings), captureContent, warnings };
+  return { tracing: await tracingConfig(env, warnings), captureContent, warnings };
 }
 
-function tracingConfig(env: Env, warnings: string[]): TracingConfig | undefined {
+async function tracingConfig(env: Env, warnings: string[]): Promise<TracingConfig | undefined> {
   if (/^true$/i.test(env.OTEL_SDK_DISABLED?.trim() ?? '')) return undefined;
   const exporters = (env.OTEL_TRACES_EXPORTER ?? '')
     .split(',')
@@ -70,6 +70,7 @@ function tracingConfig(env: Env, warnings: string[]): TracingConfig | undefined 
   const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL)?.trim();
   if (protocol && protocol !== 'http/protobuf')
     warnings.push(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported; exporting OTLP/HTTP protobuf`);
+  const { parseKeyPairsIntoRecord } = await import('@opentelemetry/core');
   const headers = {
     ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_HEADERS),
     ...parseKeyPairsIntoRecord(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),

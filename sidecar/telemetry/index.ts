@@ -1,13 +1,15 @@
 // Telemetry for one sidecar: the tracer (when configured), the redactor, and the per-call hooks the
 // request path reads. Configured from the standard OTEL_* variables; tests inject an exporter instead.
+// The OpenTelemetry SDK and exporter are loaded only when tracing is on (Telemetry.create): a sidecar that
+// exports no spans does not carry them in memory.
 import type { Sampler, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { SnapshotStore } from '../snapshot/store.ts';
 import type { Decision } from '../upstream/call.ts';
 import type { CallHooks } from './call-hooks.ts';
-import { telemetryConfig, type Env } from './config.ts';
+import { telemetryConfig, type Env, type TelemetryConfig } from './config.ts';
 import { decisionRecord, type DecisionRecord } from './decision-log.ts';
 import { SecretRedactor } from './redact.ts';
-import { CallTracer } from './tracing.ts';
+import type { CallTracer } from './tracing.ts';
 
 export { CAPTURE_CONTENT_ENV, telemetryConfig, type Env, type TelemetryConfig } from './config.ts';
 export type { DecisionRecord } from './decision-log.ts';
@@ -37,12 +39,25 @@ export class Telemetry {
   /** Problems with the OTEL_* variables, for the startup log. */
   readonly warnings: readonly string[];
 
-  constructor(opts: TelemetryOptions = {}) {
-    const config = telemetryConfig(opts.env ?? process.env);
+  /** Reads the configuration and, only when tracing is on, loads the tracer. */
+  static async create(opts: TelemetryOptions = {}): Promise<Telemetry> {
+    const config = await telemetryConfig(opts.env ?? process.env);
+    const traced =
+      config.tracing !== undefined || opts.exporter !== undefined || opts.processor !== undefined;
+    const tracing = traced ? await import('./tracing.ts') : undefined;
+    return new Telemetry(opts, config, tracing?.CallTracer);
+  }
+
+  /** Use Telemetry.create(); `Tracer` is the lazily loaded CallTracer class when tracing is on. */
+  private constructor(
+    opts: TelemetryOptions,
+    config: TelemetryConfig,
+    Tracer: typeof CallTracer | undefined,
+  ) {
     this.warnings = config.warnings;
     this.tracer =
-      config.tracing || opts.exporter || opts.processor
-        ? new CallTracer({
+      Tracer && (config.tracing || opts.exporter || opts.processor)
+        ? new Tracer({
             redactor: this.redactor,
             ...(config.tracing && { config: config.tracing }),
             ...(opts.exporter && { exporter: opts.exporter }),

@@ -50,6 +50,8 @@ export async function dispatch(call: Call): Promise<DispatchOutcome> {
       if (outcome) return outcome;
     }
   }
+  // Cut by the sidecar's shutdown (not a caller that left): say so rather than blame the upstreams.
+  if (call.clientSignal.reason instanceof TurnoutError) throw call.clientSignal.reason;
   if (call.attempts.length === 0 && call.unsuitable) throw call.unsuitable;
   if (call.rejected && call.rejected.size > 0 && failures.length === 0) {
     const why = call.attempts
@@ -131,9 +133,10 @@ async function tryCandidate(
   }
   const f = result.failure;
   if (call.clientSignal.aborted) {
+    const cut = call.clientSignal.reason instanceof TurnoutError ? call.clientSignal.reason : undefined;
     gate.done({ answered: false, aborted: true, totalMs: record.ms });
-    call.attempts.push({ ...record, outcome: 'aborted', message: 'caller disconnected' });
-    throw new TurnoutError('upstream_unavailable', 'caller disconnected');
+    call.attempts.push({ ...record, outcome: 'aborted', message: cut?.message ?? 'caller disconnected' });
+    throw cut ?? new TurnoutError('upstream_unavailable', 'caller disconnected');
   }
   const failureClass = f.failureClass;
   gate.done({

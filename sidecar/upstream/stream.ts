@@ -6,6 +6,7 @@ import { sseTranslatorPipe, type StreamTranslator } from '../translate/index.ts'
 import type { AttemptResult } from './attempt.ts';
 import type { Call } from './call.ts';
 import { TimeoutError } from './classify.ts';
+import { TurnoutError } from '../errors.ts';
 import { acceptanceFor, textFromFrames } from '../policy/cascade.ts';
 
 const FINISHED_GRACE_MS = 2000;
@@ -93,11 +94,15 @@ export async function pipeStream(
     }
     await write(pipe.end());
   } catch (err) {
-    if (call.clientSignal.aborted)
+    // The sidecar itself cut the call (its drain window closed): the caller is still there to be told.
+    const cut = call.clientSignal.reason instanceof TurnoutError ? call.clientSignal.reason : undefined;
+    if (call.clientSignal.aborted && !cut)
       return { kind: 'served', status: 499, ttftMs, streamError: 'caller disconnected' };
     const reason: unknown = a.controller.signal.aborted ? a.controller.signal.reason : err;
-    const finished = a.translator.finishReason !== undefined && reason instanceof TimeoutError;
-    const why = `upstream stream failed: ${reason instanceof Error ? reason.message : String(reason)}`;
+    const finished =
+      a.translator.finishReason !== undefined && (reason instanceof TimeoutError || cut !== undefined);
+    const why =
+      cut?.message ?? `upstream stream failed: ${reason instanceof Error ? reason.message : String(reason)}`;
     const frames = finished ? pipe.end() : pipe.fail(call.redactor ? call.redactor.redact(why) : why);
     await write(frames).catch(() => undefined);
     if (!finished) body.destroy();
