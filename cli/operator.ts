@@ -11,6 +11,8 @@ export const OPERATOR_USAGE = `turnout operator [--kubeconfig FILE] [--listen HO
   (PEM files, required; re-read when they change), TURNOUT_LEASE_NAMESPACE (else $POD_NAMESPACE, else
   turnout-system), TURNOUT_METRICS_PORT. Sidecars are served by the leader only, so that its status
   counts every sidecar; --serve-as-follower (TURNOUT_SERVE_AS_FOLLOWER=true) lets every replica serve.
+  With POD_NAME and POD_NAMESPACE set (the chart sets them), the leader labels its own pod
+  turnout.dev/leader=true and the others false: the chart's push Service selects that label.
   --config (TURNOUT_CONFIG): the injector's JSON config (the Helm chart renders it; operator/webhook/README.md).
   With it the operator also serves the injection webhook, manages its serving certificate (tls.crt/tls.key
   in --tls-dir, used by the push server too unless --tls-cert/--tls-key say otherwise) and the mesh CA.`;

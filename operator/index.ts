@@ -10,6 +10,7 @@ import { loadKubeConfig } from './kube/kubeconfig.ts';
 import { jsonLogger, type Logger } from './kube/log.ts';
 import { KubeWriter } from './kube/writer.ts';
 import { LeaderElector } from './leader/lease-elector.ts';
+import { LeaderPodLabel } from './leader/pod-label.ts';
 import { OperatorMetrics } from './metrics.ts';
 import { Controller } from './reconcile/controller.ts';
 import { DesiredStateStore } from './reconcile/desired-state.ts';
@@ -31,6 +32,11 @@ export interface OperatorOptions {
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
+  /**
+   * This replica's pod (default $POD_NAMESPACE/$POD_NAME): labelled turnout.dev/leader=true while it
+   * leads, false otherwise, so a Service can route sidecars to the leader. No label when unknown.
+   */
+  pod?: { namespace: string; name: string };
   /** Hand the Lease over on stop() (default true); false behaves like a crash, for tests. */
   releaseLeaseOnStop?: boolean;
   log?: Logger;
@@ -59,7 +65,7 @@ export type { Resource };
  * computed, so a push server started afterwards never serves a cold, empty snapshot.
  */
 export async function startOperator(opts: OperatorOptions = {}): Promise<Operator> {
-  const { log, identity, cache, metrics, desired, elector, controller } = wire(opts);
+  const { log, identity, cache, metrics, desired, elector, controller, podLabel } = wire(opts);
   // Sidecar sync states by namespace, read at scrape time from the push server's reporter.
   metrics.observeSync(() => cache.namespaces(), opts.syncReporter ?? NOOP_SYNC_REPORTER);
   // Metrics first: a port already in use should fail before anything else has started.
@@ -71,7 +77,10 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
   await elector.observe();
   for (const ns of cache.namespaces()) controller.compute(ns);
   controller.start();
+  // A restarted container may find its pod still labelled leader by its previous life: clear it first.
+  void podLabel?.set(false);
   elector.onChange((leader) => {
+    void podLabel?.set(leader);
     metrics.leader.set(leader ? 1 : 0);
     // A new leader owes every namespace a status pass: its predecessor may have left them stale.
     if (leader) controller.enqueueAll();
@@ -81,6 +90,7 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
   // Leadership goes first, so no status write can happen once stop() was called.
   const shutdown = async () => {
     await elector.stop();
+    await podLabel?.stop();
     await controller.stop();
     await cache.stop();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -127,11 +137,20 @@ function wire(opts: OperatorOptions) {
     ...(opts.retryPeriodMs !== undefined && { retryPeriodMs: opts.retryPeriodMs }),
     ...(opts.releaseLeaseOnStop !== undefined && { releaseOnStop: opts.releaseLeaseOnStop }),
   });
+  const pod = opts.pod ?? podFromEnv();
+  const podLabel =
+    pod && new LeaderPodLabel({ kubeConfig, namespace: pod.namespace, podName: pod.name, log });
   const isLeader = () => elector.isLeader();
   const writer = new KubeWriter(kubeConfig, identity);
   const status = new StatusSync({ writer, sync, pods: cache.pods, isLeader, log });
   const controller = new Controller({ cache, desired, status, sync, isLeader, metrics, log });
-  return { log, identity, cache, metrics, desired, elector, controller };
+  return { log, identity, cache, metrics, desired, elector, controller, podLabel };
+}
+
+function podFromEnv(): { namespace: string; name: string } | undefined {
+  const namespace = process.env['POD_NAMESPACE'];
+  const name = process.env['POD_NAME'];
+  return namespace && name ? { namespace, name } : undefined;
 }
 
 function connectedSidecars(namespaces: Iterable<string>, sync: SyncReporter): Map<string, number> {

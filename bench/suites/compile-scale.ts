@@ -135,7 +135,7 @@ function markdown(r: CompileScaleResult): string {
       r.memory.holding,
     ),
     '',
-    `This is a **proxy** for operator RSS, not the operator itself. It runs the TypeScript source (the built operator would not carry the type stripper, about 20 MB here), and a running operator also holds informer caches of the raw objects as the apiserver sends them (with managedFields), pods, Leases, Events, TLS and one SSE connection per sidecar. Compile median = **${fmt.ms(r.compileMs.median)} ms** (target ≤ ${TARGET_MS} ms); RSS holding the compiled state and every snapshot = **${fmt.mb(r.memory.holding.rss)} MB** (target ≤ 250 MB).`,
+    `This is a **proxy** for operator RSS, not the operator itself; the real \`turnout operator\` process on a real apiserver is measured in the operator-rss section. It runs the TypeScript source (the built operator would not carry the type stripper, about 20 MB here), and a running operator also holds informer caches of the raw objects as the apiserver sends them (with managedFields), pods, Leases, Events, TLS and one SSE connection per sidecar. Compile median = **${fmt.ms(r.compileMs.median)} ms** (target ≤ ${TARGET_MS} ms); RSS holding the compiled state and every snapshot = **${fmt.mb(r.memory.holding.rss)} MB** (target ≤ 250 MB).`,
   ].join('\n');
 }
 

@@ -40,6 +40,9 @@ interface Stream {
   spendSent: string | undefined;
 }
 
+/** Per flush, by canonical labels: the snapshot, and its event as sent (the revision is the flush's). */
+type Memo = Map<string, { snapshot: ReturnType<typeof snapshotFor>; json?: string }>;
+
 /** A sidecar this far behind on reading is dropped; it reconnects and resyncs from scratch. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
@@ -102,7 +105,7 @@ export class Publisher {
     this.#sendSpend(stream, true);
     this.#o.spend?.streamsChanged(pod.namespace);
     if (have) this.#o.tracker.serving(pod, have, haveRevision);
-    this.#update(stream, new Map());
+    this.#update(stream, new Map() as Memo);
   }
 
   /** Open streams of a namespace and the sidecar process holding each. */
@@ -138,12 +141,12 @@ export class Publisher {
   #flush(ns: string): void {
     const { desired, tracker } = this.#o;
     tracker.prune(ns, (name, uid) => desired.pod(ns, name)?.uid === uid);
-    // Pods with equal labels get equal snapshots: compute each once per flush.
-    const memo = new Map<string, ReturnType<typeof snapshotFor>>();
+    // Pods with equal labels get equal snapshots: compute and serialize each once per flush.
+    const memo: Memo = new Map();
     for (const stream of [...(this.#streams.get(ns)?.values() ?? [])]) this.#update(stream, memo);
   }
 
-  #update(stream: Stream, memo: Map<string, ReturnType<typeof snapshotFor>>): void {
+  #update(stream: Stream, memo: Memo): void {
     const { desired, tracker, metrics } = this.#o;
     const { namespace, name, uid } = stream.pod;
     const pod = desired.pod(namespace, name);
@@ -155,8 +158,13 @@ export class Publisher {
     stream.pod = pod;
     const revision = desired.revision(namespace);
     const labelsKey = canonicalJson(pod.labels);
-    const snapshot = memo.get(labelsKey) ?? snapshotFor(desired.compiled(namespace), namespace, pod.labels);
-    memo.set(labelsKey, snapshot);
+    let entry = memo.get(labelsKey);
+    if (!entry)
+      memo.set(
+        labelsKey,
+        (entry = { snapshot: snapshotFor(desired.compiled(namespace), namespace, pod.labels) }),
+      );
+    const { snapshot } = entry;
     if (snapshot.version === stream.version) return;
     if (revision < stream.revision) {
       // This server lags the one the sidecar last heard from (e.g. a replica still catching up).
@@ -165,7 +173,8 @@ export class Publisher {
       return;
     }
     const event: SnapshotEvent = { revision, snapshot };
-    if (!this.#write(stream, EVENT_SNAPSHOT, JSON.stringify(event))) return;
+    entry.json ??= JSON.stringify(event);
+    if (!this.#write(stream, EVENT_SNAPSHOT, entry.json)) return;
     stream.version = snapshot.version;
     stream.revision = revision;
     tracker.sent(pod, snapshot.version, revision);

@@ -38,6 +38,8 @@ export interface ControllerDeps {
 
 /** A reconcile stuck on a request this long is given up and requeued (the request may still finish). */
 const RECONCILE_TIMEOUT_MS = 60_000;
+/** How long sidecar reports gather before the status pass that counts them. */
+const SYNC_STATUS_COALESCE_MS = 500;
 
 export class Controller {
   readonly #d: ControllerDeps;
@@ -46,6 +48,10 @@ export class Controller {
   readonly #unsubscribe: (() => void)[] = [];
   /** Namespaces with a compilation, so one whose objects all vanished still gets a pass. */
   readonly #knownNamespaces = new Set<string>();
+  /** Namespaces whose objects changed since the last compute, compiled together on the next turn. */
+  readonly #toCompute = new Set<string>();
+  /** Namespaces with sidecar reports waiting for their (coalesced) status pass. */
+  readonly #syncTimers = new Map<string, NodeJS.Timeout>();
   #resync: NodeJS.Timeout | undefined;
 
   constructor(deps: ControllerDeps) {
@@ -56,11 +62,14 @@ export class Controller {
   start(): void {
     this.#unsubscribe.push(
       this.#d.cache.onChange((ns, kind) => {
-        // The push server wants pod changes at once; compiled state changes come from reconcile.
+        // The push server wants pod changes at once, and config changes compiled at once: a status
+        // pass of the same namespace (one patch per object) may hold its queue slot for a while,
+        // and sidecars must not wait for it. The queued reconcile still plans again (level-based).
         if (kind === 'pods') this.#d.desired.notify(ns);
+        else this.#computeSoon(ns);
         this.#queue.add(ns);
       }),
-      this.#d.sync.onChange((ns) => this.#queue.add(ns)),
+      this.#d.sync.onChange((ns) => this.#syncChanged(ns)),
     );
     this.#resync = setInterval(() => this.enqueueAll(), this.#d.resyncMs ?? 300_000);
     this.#resync.unref();
@@ -69,6 +78,8 @@ export class Controller {
 
   async stop(): Promise<void> {
     for (const u of this.#unsubscribe.splice(0)) u();
+    for (const t of this.#syncTimers.values()) clearTimeout(t);
+    this.#syncTimers.clear();
     clearInterval(this.#resync);
     await this.#queue.stop();
   }
@@ -89,6 +100,40 @@ export class Controller {
     this.#plan(namespace);
   }
 
+  /**
+   * Sidecar reports (connect, ACK, NACK) only change status counts. A push to 50 sidecars brings 50
+   * ACKs within a few hundred ms: one status pass for the lot, not a pass (and a patch per policy,
+   * and the watch events those cause) per ACK, which would take CPU from the sidecars still loading.
+   */
+  #syncChanged(namespace: string): void {
+    if (this.#syncTimers.has(namespace)) return;
+    const timer = setTimeout(() => {
+      this.#syncTimers.delete(namespace);
+      this.#queue.add(namespace);
+    }, SYNC_STATUS_COALESCE_MS);
+    timer.unref();
+    this.#syncTimers.set(namespace, timer);
+  }
+
+  /** One compile per namespace for a burst of watch events (they arrive together, in one read). */
+  #computeSoon(namespace: string): void {
+    if (this.#toCompute.size === 0) setImmediate(() => this.#computePending());
+    this.#toCompute.add(namespace);
+  }
+
+  #computePending(): void {
+    const namespaces = [...this.#toCompute];
+    this.#toCompute.clear();
+    for (const ns of namespaces) {
+      try {
+        this.#plan(ns);
+      } catch (err) {
+        // The queued reconcile plans again and reports the failure through its own retries.
+        this.#d.log.warn('compute failed', { namespace: ns, error: errorText(err) });
+      }
+    }
+  }
+
   #plan(namespace: string): NamespacePlan {
     const c = this.#d.cache;
     const policies = c.policies(namespace);
@@ -100,7 +145,9 @@ export class Controller {
     this.#d.desired.set(namespace, plan.compiled);
     if (plan.compiled === undefined) this.#knownNamespaces.delete(namespace);
     else this.#knownNamespaces.add(namespace);
-    return plan;
+    // The stored compilation has the same content (same fingerprint) and a stable identity, which lets
+    // status reuse what it computed from it last time.
+    return { ...plan, compiled: this.#d.desired.compiled(namespace) };
   }
 
   async #reconcile(namespace: string): Promise<void> {

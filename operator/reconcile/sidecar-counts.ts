@@ -15,15 +15,27 @@ export interface SidecarCounts {
 }
 
 /** Memoises the expected snapshot version per label set: many pods share their labels. */
+/**
+ * Snapshot versions by labels, per compilation. The controller hands status the stored compilation
+ * while its content is unchanged, so a status pass (one per burst of ACKs) does not rebuild and hash a
+ * snapshot per policy selector — at 1,000 policies, hundreds of snapshots of garbage every pass.
+ */
+const versionsByCompilation = new WeakMap<CompiledNamespace, Map<string, string>>();
+
 export function expectedVersions(
   compiled: CompiledNamespace | undefined,
   namespace: string,
 ): (labels: Readonly<Record<string, string>>) => string {
-  const memo = new Map<string, string>();
+  let memo = compiled && versionsByCompilation.get(compiled);
+  if (!memo) {
+    memo = new Map<string, string>();
+    if (compiled) versionsByCompilation.set(compiled, memo);
+  }
+  const versions = memo;
   return (labels) => {
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    let v = memo.get(key);
-    if (v === undefined) memo.set(key, (v = snapshotFor(compiled, namespace, labels).version));
+    let v = versions.get(key);
+    if (v === undefined) versions.set(key, (v = snapshotFor(compiled, namespace, labels).version));
     return v;
   };
 }

@@ -2,7 +2,6 @@
 // when an object turns bad, and the last-accepted annotation. Leader only; isLeader() is checked right
 // before every write so a replica that lost its Lease stops writing at once.
 import { canonicalJson } from '../../api/index.ts';
-import { snapshotFor } from '../compile/index.ts';
 import type { PodIdentity, SyncReporter } from '../contract.ts';
 import { errorText, type Logger } from '../kube/log.ts';
 import type { Cached, CachedPolicy, ObjectRef } from '../kube/objects.ts';
@@ -57,11 +56,11 @@ export class StatusSync {
         failures.push(err);
       }
     };
-    for (const p of plan.providers) await attempt(() => this.#provider(p, now));
-    for (const p of plan.policies) {
+    await inParallel(plan.providers, (p) => attempt(() => this.#provider(p, now)));
+    await inParallel(plan.policies, async (p) => {
       await attempt(async () => {
         const counts = countSidecars(pods, p.selector, expected, states);
-        const version = p.selector && snapshotFor(plan.compiled, plan.namespace, p.selector).version;
+        const version = p.selector && expected(p.selector);
         const name = p.cached.ref.name;
         // Fleet spend: seeded from what the previous leader persisted, before we overwrite it.
         fleet?.seed(plan.namespace, name, this.#current(p.cached).status);
@@ -72,7 +71,7 @@ export class StatusSync {
         }));
         if (spend && sameSpend(status, spend.entries)) spend.written();
       });
-    }
+    });
     this.#forgetOthers(plan);
     if (failures.length > 0)
       throw new AggregateError(failures, `${failures.length} write(s) failed in ${plan.namespace}`);
@@ -178,4 +177,21 @@ function sameCondition(
     before?.reason === after.reason &&
     before?.observedGeneration === generation
   );
+}
+
+/**
+ * Objects are independent: their writes go out a few at a time. One at a time, a first status pass
+ * over 1,000 policies (status and annotation each) outlasts the reconcile timeout on a busy apiserver.
+ */
+const WRITES_IN_FLIGHT = 8;
+
+async function inParallel<T>(items: readonly T[], run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, items.length) }, worker));
 }

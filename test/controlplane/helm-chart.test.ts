@@ -147,6 +147,7 @@ describe('charts/turnout', () => {
         /mutatingwebhookconfiguration.admissionregistration.k8s.io\/turnout-injector created \(server dry run\)/,
       );
       assert.match(out, /deployment.apps\/turnout created \(server dry run\)/);
+      assert.match(out, /service\/turnout-push created \(server dry run\)/);
     }
     const variant = docs(await template(VARIANT)).map((d) => d.kind);
     for (const kind of ['Certificate', 'Issuer', 'ServiceMonitor']) assert.ok(variant.includes(kind), kind);
@@ -160,6 +161,40 @@ describe('charts/turnout', () => {
     if (existsSync(file))
       assert.equal(dashboard?.data?.['turnout.json']?.trim(), (await readFile(file, 'utf8')).trim());
     else assert.equal(dashboard, undefined);
+  });
+
+  it('routes sidecars to the Lease holder: the push Service selects turnout.dev/leader=true, unless every replica serves', async () => {
+    const push = async (values: Record<string, string>) => {
+      const rendered = docs(await template(values));
+      const svc = rendered.find((d) => d.kind === 'Service' && d.metadata.name === `${RELEASE}-push`) as
+        (Doc & { spec: { selector: Record<string, string> } }) | undefined;
+      const config = rendered.find((d) => d.kind === 'ConfigMap' && d.metadata.name === `${RELEASE}-config`);
+      const parsed = JSON.parse(config?.data?.['config.json'] ?? '{}') as {
+        sidecar?: { operatorUrl?: string };
+        tls?: { dnsNames?: string[] };
+      };
+      return { selector: svc?.spec.selector, config: parsed };
+    };
+    const leaderOnly = await push({});
+    assert.equal(leaderOnly.selector?.['turnout.dev/leader'], 'true');
+    assert.equal(leaderOnly.config.sidecar?.operatorUrl, `https://${RELEASE}-push.${SYSTEM_NS}.svc:15401`);
+    assert.ok(leaderOnly.config.tls?.dnsNames?.includes(`${RELEASE}-push.${SYSTEM_NS}.svc`));
+    const everyReplica = await push({ 'operator.serveAsFollower': 'true' });
+    assert.equal(everyReplica.selector?.['turnout.dev/leader'], undefined);
+    assert.equal(everyReplica.selector?.['app.kubernetes.io/component'], 'operator');
+  });
+
+  it('runs the operator with the same V8 heap flags in the chart and in the image', async () => {
+    const deployment = docs(await template()).find((d) => d.kind === 'Deployment') as
+      | (Doc & {
+          spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
+        })
+      | undefined;
+    const env = deployment?.spec.template.spec.containers[0]?.env ?? [];
+    const chart = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
+    assert.match(chart ?? '', /--max-old-space-size=\d+/);
+    const dockerfile = await readFile(join(CHART, '../../images/operator.Dockerfile'), 'utf8');
+    assert.equal(/^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1], chart);
   });
 
   it('grants least privilege: no wildcards, a comment on every rule, and the authorizer agrees', async () => {
@@ -239,12 +274,16 @@ describe('charts/turnout', () => {
       ['update', 'secret/turnout-tls', '-n', SYSTEM_NS],
       ['update', 'lease/turnout-operator', '-n', SYSTEM_NS],
       ['update', 'mutatingwebhookconfiguration/turnout-injector'],
+      // The leader labels its own pod (turnout.dev/leader) for the push Service.
+      ['patch', 'pods', '-n', SYSTEM_NS],
     ];
     const denied = [
       ['get', 'secret/app-keys', '-n', 'team-a'],
       ['update', 'secret/app-keys', '-n', 'team-a'],
       ['update', 'configmap/app-config', '-n', 'team-a'],
       ['delete', 'pods', '-n', 'team-a'],
+      ['patch', 'pods', '-n', 'team-a'],
+      ['delete', 'pods', '-n', SYSTEM_NS],
       ['create', 'pods', '-n', 'team-a'],
       ['delete', 'secrets', '-n', SYSTEM_NS],
       ['update', 'mutatingwebhookconfiguration/someone-elses'],

@@ -44,18 +44,21 @@ app.kubernetes.io/part-of: turnout
 {{- printf "%s-mesh-ca" (include "turnout.fullname" .) -}}
 {{- end -}}
 
-{{- define "turnout.serviceHost" -}}
-{{- printf "%s.%s.svc" (include "turnout.fullname" .) .Release.Namespace -}}
+{{/* The Service sidecars stream from: it selects the pod of the Lease holder (service.yaml). */}}
+{{- define "turnout.pushService" -}}
+{{- printf "%s-push" (include "turnout.fullname" .) -}}
 {{- end -}}
 
-{{/* Names on the serving certificate: the Service in every spelling clients use. */}}
+{{/* Names on the serving certificate: both Services in every spelling clients use. */}}
 {{- define "turnout.dnsNames" -}}
-{{- $svc := include "turnout.fullname" . -}}
 {{- $ns := .Release.Namespace -}}
-{{- $names := list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns) -}}
+{{- $names := list -}}
+{{- range $svc := list (include "turnout.fullname" .) (include "turnout.pushService" .) -}}
+{{- $names = concat $names (list $svc (printf "%s.%s" $svc $ns) (printf "%s.%s.svc" $svc $ns) (printf "%s.%s.svc.cluster.local" $svc $ns)) -}}
+{{- end -}}
 {{- concat $names .Values.tls.extraDnsNames | toJson -}}
 {{- end -}}
 
 {{- define "turnout.operatorUrl" -}}
-{{- default (printf "https://%s:%d" (include "turnout.serviceHost" .) (int .Values.ports.push)) .Values.injection.operatorUrl -}}
+{{- default (printf "https://%s.%s.svc:%d" (include "turnout.pushService" .) .Release.Namespace (int .Values.ports.push)) .Values.injection.operatorUrl -}}
 {{- end -}}
