@@ -18,7 +18,12 @@ const elapsedUs = (start: bigint) => Number(process.hrtime.bigint() - start) / 1
  * Closed loop: one keep-alive connection, `n` requests one after another, each timed from send to the
  * last body byte. Returns latencies in microseconds.
  */
-export async function closedLoop(baseUrl: string, n: number, body = CHAT_BODY): Promise<number[]> {
+export async function closedLoop(
+  baseUrl: string,
+  n: number,
+  body = CHAT_BODY,
+  headers: Record<string, string> = {},
+): Promise<number[]> {
   const url = new URL(baseUrl);
   const client = new Client(url.origin, { keepAliveTimeout: 60_000, pipelining: 1 });
   const path = chatPath(url);
@@ -29,7 +34,7 @@ export async function closedLoop(baseUrl: string, n: number, body = CHAT_BODY): 
       const res = await client.request({
         method: 'POST',
         path,
-        headers: { 'content-type': 'application/json' },
+        headers: { ...headers, 'content-type': 'application/json' },
         body,
       });
       await res.body.arrayBuffer();
@@ -53,7 +58,12 @@ export interface StreamTimings {
  * Closed loop of streaming requests on one keep-alive connection. Each stream must end with the
  * OpenAI `[DONE]` event, so a proxy that cut or buffered nothing but the end cannot pass unnoticed.
  */
-export async function streamLoop(baseUrl: string, n: number, body = STREAM_BODY): Promise<StreamTimings> {
+export async function streamLoop(
+  baseUrl: string,
+  n: number,
+  body = STREAM_BODY,
+  headers: Record<string, string> = {},
+): Promise<StreamTimings> {
   const url = new URL(baseUrl);
   const client = new Client(url.origin, { keepAliveTimeout: 60_000, pipelining: 1 });
   const path = chatPath(url);
@@ -64,7 +74,7 @@ export async function streamLoop(baseUrl: string, n: number, body = STREAM_BODY)
       const res = await client.request({
         method: 'POST',
         path,
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
         body,
       });
       let first = -1;
@@ -104,6 +114,7 @@ export async function openLoop(
   baseUrl: string,
   opts: { rps: number; seconds: number; connections: number },
   body = CHAT_BODY,
+  headers: Record<string, string> = {},
 ): Promise<OpenLoopResult> {
   const url = new URL(baseUrl);
   const pool = new Pool(url.origin, {
@@ -120,7 +131,7 @@ export async function openLoop(
   const t0 = performance.now();
   const fire = (due: number) => {
     const p = pool
-      .request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body })
+      .request({ method: 'POST', path, headers: { ...headers, 'content-type': 'application/json' }, body })
       .then(async (res) => {
         await res.body.arrayBuffer();
         if (res.statusCode === 200) {

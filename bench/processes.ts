@@ -10,9 +10,23 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+export interface NodeProcessOptions {
+  /** Node's own flags, before the script (e.g. V8 heap flags). */
+  nodeArgs?: readonly string[];
+  /** Added to this process's environment. */
+  env?: Readonly<Record<string, string>>;
+}
+
 /** Starts a node script and waits for the URL it prints ("listening URL" or "serving URL"). */
-export function startNode(script: string, args: string[] = []): Promise<Started> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function startNode(
+  script: string,
+  args: string[] = [],
+  opts: NodeProcessOptions = {},
+): Promise<Started> {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    ...(opts.env && { env: { ...process.env, ...opts.env } }),
+  });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -71,9 +85,13 @@ spec:
 }
 
 /** `turnout dev` on a one-route policy to the given upstream, printing its decision lines as it does by default. */
-export async function startSidecar(upstreamUrl: string, cli = here('../cli/main.ts')): Promise<Started> {
+export async function startSidecar(
+  upstreamUrl: string,
+  cli = here('../cli/main.ts'),
+  opts: NodeProcessOptions = {},
+): Promise<Started> {
   const dir = await benchConfigDir(upstreamUrl);
-  const started = await startNode(cli, ['dev', '--config', dir, '--listen', '127.0.0.1:0']);
+  const started = await startNode(cli, ['dev', '--config', dir, '--listen', '127.0.0.1:0'], opts);
   return {
     ...started,
     url: `${started.url}/v1`,

@@ -55,7 +55,12 @@ function summary(rows: { suite: AnySuite; record: SuiteRecord }[]): string {
       lines.push(`| ${suite.name} | — | failed to run | — | **ERROR** |`);
       continue;
     }
-    for (const c of suite.checks(record.result))
+    const checks = readable(() => suite.checks(record.result));
+    if (checks === undefined) {
+      lines.push(`| ${suite.name} | — | ${STALE} | — | **RERUN** |`);
+      continue;
+    }
+    for (const c of checks)
       lines.push(
         `| ${suite.name} | ${c.metric} | ${c.value} | ${c.target} | ${c.pass ? 'pass' : '**FAIL**'} |`,
       );
@@ -68,7 +73,18 @@ function section(suite: AnySuite, record: SuiteRecord | undefined): string {
   if (!record) return `${head}: no result recorded yet (\`BENCH_ONLY=${suite.name} npm run bench\`).`;
   const run = `${head}, run ${record.date.slice(0, 16).replace('T', ' ')} UTC with \`${record.command}\` in ${Math.round(record.seconds)} s; CPUs ${Math.round(record.cpuBusyBefore * 100)}% busy with other work just before; load average ${record.loadavg.before.toFixed(2)} before, ${record.loadavg.after.toFixed(2)} after.`;
   if (record.error !== undefined) return `${run}\n\n**The suite failed:** ${record.error}`;
-  return `${run}\n\n${suite.markdown(record.result)}`;
+  return `${run}\n\n${readable(() => suite.markdown(record.result)) ?? `**${STALE}.**`}`;
+}
+
+const STALE = 'recorded by an older version of this suite; rerun it';
+
+/** A record written before its suite's result shape changed cannot be read: say so rather than crash. */
+function readable<T>(read: () => T): T | undefined {
+  try {
+    return read();
+  } catch {
+    return undefined;
+  }
 }
 
 export async function writeResults(suites: readonly AnySuite[]): Promise<void> {

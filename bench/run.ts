@@ -27,7 +27,7 @@ const selected =
     ? []
     : only.length > 0
       ? SUITES.filter((s) => only.includes(s.name))
-      : SUITES;
+      : SUITES.filter((s) => s.optIn !== true);
 
 await mkdir(here('./out'), { recursive: true });
 let missed = 0;

@@ -25,6 +25,8 @@ export interface Suite<R> {
   name: string;
   /** Section heading in RESULTS.md, e.g. "Sidecar overhead (issues #2, #3)". */
   title: string;
+  /** Runs only when named in BENCH_ONLY (slow, or installs third-party software); its section still renders. */
+  optIn?: boolean;
   run(cfg: BenchConfig): Promise<R>;
   markdown(r: R): string;
   checks(r: R): Check[];
@@ -34,6 +36,7 @@ export interface Suite<R> {
 export interface AnySuite {
   name: string;
   title: string;
+  optIn?: boolean;
   run(cfg: BenchConfig): Promise<unknown>;
   markdown(r: unknown): string;
   checks(r: unknown): Check[];
@@ -44,6 +47,7 @@ export function defineSuite<R>(s: Suite<R>): AnySuite {
   return {
     name: s.name,
     title: s.title,
+    ...(s.optIn === true && { optIn: true }),
     run: (cfg) => s.run(cfg),
     markdown: (r) => s.markdown(r as R),
     checks: (r) => s.checks(r as R),

@@ -1,8 +1,14 @@
-// Sidecar memory: VmRSS of `turnout dev` idle, then under an open-loop load of non-streaming requests at a
-// fixed rate over several keep-alive connections, sampled every 250 ms from /proc. Run twice: as built
-// JavaScript (how the package and image run it) and from the TypeScript source (type stripping).
+// Sidecar memory: VmRSS of `turnout dev` (built JavaScript, as the image runs it) idle, then under an
+// open-loop load of non-streaming requests at a fixed rate over several keep-alive connections, sampled
+// every 250 ms from /proc. Three processes, each fresh: the sidecar with the Node settings a pod gets
+// (sidecar/node-options.ts for the chart's default memory limit), the sidecar with Node's defaults, and
+// the bare node:http + undici pass-through with the pod's settings — the floor any Node proxy stands on.
 import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { stripTypeScriptTypes } from 'node:module';
 import { request } from 'undici';
+import type { SidecarNodeEnv } from '../../sidecar/node-options.ts';
+import { podSettings } from '../pod-settings.ts';
 import { openLoop, percentile } from '../load.ts';
 import { buildForBench } from '../build.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
@@ -14,7 +20,8 @@ const TARGET_RSS = 80 * 2 ** 20;
 const IDLE_MS = 3_000;
 const WARMUP_S = 2;
 
-type Variant = 'built' | 'source';
+type Variant = 'shipped' | 'defaults' | 'floor';
+const ORDER: readonly Variant[] = ['shipped', 'defaults', 'floor'];
 
 export interface RssRun {
   /** Bytes. */
@@ -22,11 +29,14 @@ export interface RssRun {
   /** Max of the samples from the start of the warm-up to the end of the load. */
   loadRssMax: number;
   loadRssMedian: number;
+  /** The file-backed (node binary) and anonymous parts of the sample that was the max. */
+  loadRssMaxFile: number;
+  loadRssMaxAnon: number;
   /** VmHWM after the load: the kernel's peak, between samples included. */
   peakRss: number;
   /** nodejs_heap_size_total_bytes / _used_bytes from the sidecar's /metrics right after the load. */
-  heapTotal: number;
-  heapUsed: number;
+  heapTotal?: number;
+  heapUsed?: number;
   samples: number;
   achievedRps: number;
   ok: number;
@@ -39,7 +49,10 @@ export interface SidecarRssResult {
   rps: number;
   seconds: number;
   connections: number;
-  /** `built` is missing when tsc emitted nothing (see buildNote). */
+  /** The chart's default sidecar memory limit and the settings derived from it. */
+  chartMemoryLimit: string;
+  shippedEnv: SidecarNodeEnv;
+  /** `shipped`/`defaults` are missing when tsc emitted nothing (see buildNote). */
   runs: Partial<Record<Variant, RssRun>>;
   buildNote: string;
   /** RSS of an empty `node -e` process (same binary, no modules): the floor under every figure above. */
@@ -55,28 +68,31 @@ async function heapOf(url: string): Promise<{ total: number; used: number }> {
   return { total: metric('nodejs_heap_size_total_bytes'), used: metric('nodejs_heap_size_used_bytes') };
 }
 
-async function measure(sidecar: Started, cfg: BenchConfig): Promise<RssRun> {
-  const pid = sidecar.child.pid;
-  if (pid === undefined) throw new Error('sidecar has no pid');
+async function measure(proc: Started, cfg: BenchConfig, withMetrics: boolean): Promise<RssRun> {
+  const pid = proc.child.pid;
+  if (pid === undefined) throw new Error('process has no pid');
   const idle = sampleRss(pid);
   await sleep(IDLE_MS);
   const idleSamples = idle.stop();
+  let max = readRss(pid);
+  const watchMax = setInterval(() => {
+    const now = readRss(pid);
+    if (now.rss > max.rss) max = now;
+  }, 250);
   const load = sampleRss(pid);
-  await openLoop(sidecar.url, { rps: cfg.rps, seconds: WARMUP_S, connections: CONNECTIONS });
-  const run = await openLoop(sidecar.url, {
-    rps: cfg.rps,
-    seconds: cfg.loadSeconds,
-    connections: CONNECTIONS,
-  });
+  await openLoop(proc.url, { rps: cfg.rps, seconds: WARMUP_S, connections: CONNECTIONS });
+  const run = await openLoop(proc.url, { rps: cfg.rps, seconds: cfg.loadSeconds, connections: CONNECTIONS });
   const loadSamples = load.stop();
-  const heap = await heapOf(sidecar.url);
+  clearInterval(watchMax);
+  const heap = withMetrics ? await heapOf(proc.url) : undefined;
   return {
     idleRss: Math.max(...idleSamples),
     loadRssMax: Math.max(...loadSamples),
     loadRssMedian: percentile(loadSamples, 50),
+    loadRssMaxFile: max.file,
+    loadRssMaxAnon: max.anon,
     peakRss: readRss(pid).hwm,
-    heapTotal: heap.total,
-    heapUsed: heap.used,
+    ...(heap && { heapTotal: heap.total, heapUsed: heap.used }),
     samples: loadSamples.length,
     achievedRps: run.achievedRps,
     ok: run.ok,
@@ -101,22 +117,38 @@ const latencyOf = (l: number[]) => ({
   max: l.reduce((a, b) => Math.max(a, b), 0),
 });
 
+/** The pass-through as plain JavaScript: type stripping would load the TypeScript stripper into the floor. */
+async function passthroughScript(): Promise<string> {
+  const out = here('./out/passthrough-process.mjs');
+  const source = await readFile(here('./passthrough-process.ts'), 'utf8');
+  await writeFile(out, stripTypeScriptTypes(source));
+  return out;
+}
+
 async function sidecarRss(cfg: BenchConfig): Promise<SidecarRssResult> {
   const upstream = await startNode(here('./upstream-process.ts'));
   try {
     const emptyNodeRss = await emptyNode();
-    const build = await buildForBench();
-    const clis: Partial<Record<Variant, string>> = { source: here('../cli/main.ts') };
-    if (build.cli) clis.built = build.cli;
+    const pod = await podSettings();
+    const limit = pod.memoryLimit;
+    const shippedEnv = pod.env;
+    const env = { ...shippedEnv };
+    const build = await buildForBench(here('./out/dist-rss'));
+    const floorScript = await passthroughScript();
+    const start: Record<Variant, (() => Promise<Started>) | undefined> = {
+      shipped: build.cli ? () => startSidecar(upstream.url, build.cli, { env }) : undefined,
+      defaults: build.cli ? () => startSidecar(upstream.url, build.cli) : undefined,
+      floor: () => startNode(floorScript, [upstream.url], { env, nodeArgs: ['--no-warnings'] }),
+    };
     const runs: Partial<Record<Variant, RssRun>> = {};
-    for (const v of ['built', 'source'] as const) {
-      const cli = clis[v];
-      if (cli === undefined) continue;
-      const sidecar = await startSidecar(upstream.url, cli);
+    for (const v of ORDER) {
+      const launch = start[v];
+      if (!launch) continue;
+      const proc = await launch();
       try {
-        runs[v] = await measure(sidecar, cfg);
+        runs[v] = await measure(proc, cfg, v !== 'floor');
       } finally {
-        await sidecar.stop();
+        await proc.stop();
       }
     }
     await openLoop(upstream.url, { rps: cfg.rps, seconds: WARMUP_S, connections: CONNECTIONS });
@@ -130,6 +162,8 @@ async function sidecarRss(cfg: BenchConfig): Promise<SidecarRssResult> {
       rps: cfg.rps,
       seconds: cfg.loadSeconds,
       connections: CONNECTIONS,
+      chartMemoryLimit: limit,
+      shippedEnv,
       runs,
       buildNote: build.note,
       direct,
@@ -141,27 +175,35 @@ async function sidecarRss(cfg: BenchConfig): Promise<SidecarRssResult> {
 }
 
 const VARIANTS: Record<Variant, string> = {
-  built: '`turnout dev`, built JS (bench/out/dist, as shipped)',
-  source: '`turnout dev`, TypeScript source (type stripping)',
+  shipped: '`turnout dev`, built JS, pod settings',
+  defaults: '`turnout dev`, built JS, Node defaults',
+  floor: 'bare node:http + undici pass-through, pod settings',
 };
 
 function markdown(r: SidecarRssResult): string {
-  const variants = (['built', 'source'] as const).filter((v) => r.runs[v] !== undefined);
+  const variants = ORDER.filter((v) => r.runs[v] !== undefined);
   const row = (name: string, f: (x: RssRun) => string) =>
     `| ${name} | ${variants.map((v) => f(r.runs[v] as RssRun)).join(' | ')} |`;
   const mb = (k: keyof RssRun) => (x: RssRun) => `${fmt.mb(x[k] as number)} MB`;
+  const shipped = r.runs.shipped;
+  const floor = r.runs.floor;
   return [
-    `The sidecar in front of the fake upstream, one route, decision lines printed to a pipe. Idle for ${IDLE_MS / 1000} s after start, then an open loop of ${r.rps} non-streaming req/s over ${r.connections} keep-alive connections (undici Pool in the bench process): ${WARMUP_S} s of warm-up, then ${r.seconds} s measured. Latency is counted from each request's due time, so queueing counts. VmRSS sampled every 250 ms from /proc/<pid>/status, from the start of the warm-up to the end of the load. Each variant is a fresh process.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
+    `The sidecar in front of the fake upstream, one route, decision lines printed to a pipe. Idle for ${IDLE_MS / 1000} s after start, then an open loop of ${r.rps} non-streaming req/s over ${r.connections} keep-alive connections (undici Pool in the bench process): ${WARMUP_S} s of warm-up, then ${r.seconds} s measured. Latency is counted from each request's due time, so queueing counts. VmRSS sampled every 250 ms from /proc/<pid>/status, from the start of the warm-up to the end of the load. Each column is a fresh process.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
+    '',
+    `"Pod settings" are the environment the injector gives the sidecar container for the chart's default memory limit (\`sidecar.resources.limits.memory: ${r.chartMemoryLimit}\`), from \`sidecar/node-options.ts\`: \`NODE_OPTIONS="${r.shippedEnv.NODE_OPTIONS}"\`, \`MALLOC_ARENA_MAX=${r.shippedEnv.MALLOC_ARENA_MAX}\`. The floor is \`bench/passthrough-process.ts\` (types stripped to plain JS) with the same settings: what any Node proxy on this binary stands on.`,
     '',
     `| measure | ${variants.map((v) => VARIANTS[v]).join(' | ')} |`,
     `|---|${variants.map(() => '---:').join('|')}|`,
     row('RSS idle (max of samples)', mb('idleRss')),
     row('RSS under load, median of samples', mb('loadRssMedian')),
     row('RSS under load, max of samples', mb('loadRssMax')),
-    row("VmHWM (kernel's peak RSS) after the load", mb('peakRss')),
     row(
-      'V8 heap total / used right after the load (/metrics)',
-      (x) => `${fmt.mb(x.heapTotal)} / ${fmt.mb(x.heapUsed)} MB`,
+      '… of which file-backed (node binary) / anonymous',
+      (x) => `${fmt.mb(x.loadRssMaxFile)} / ${fmt.mb(x.loadRssMaxAnon)} MB`,
+    ),
+    row("VmHWM (kernel's peak RSS) after the load", mb('peakRss')),
+    row('V8 heap total / used right after the load (/metrics)', (x) =>
+      x.heapTotal === undefined ? '—' : `${fmt.mb(x.heapTotal)} / ${fmt.mb(x.heapUsed ?? NaN)} MB`,
     ),
     row('rate achieved (ok / wall time)', (x) => `${Math.round(x.achievedRps)} req/s (${x.errors} errors)`),
     row(
@@ -170,14 +212,15 @@ function markdown(r: SidecarRssResult): string {
         `${fmt.ms(x.latency.p50 / 1000, 2)} / ${fmt.ms(x.latency.p99 / 1000, 1)} / ${fmt.ms(x.latency.max / 1000, 0)} ms`,
     ),
     '',
-    `Where the memory goes: an empty \`node -e\` process of the same binary is ${fmt.mb(r.emptyNodeRss)} MB; the rest at idle is loaded code and its data. Under load, compare the V8 heap's total (what V8 keeps committed) with used (live data plus garbage not yet collected): on a host with this much memory and no container limit, V8 sizes the young generation and lets the heap grow well past the live data before collecting.`,
+    `Where the memory goes: an empty \`node -e\` process of the same binary is ${fmt.mb(r.emptyNodeRss)} MB. File-backed pages are the node binary's own code as the process touches it (shared with every other process running that binary, but counted in each one's RSS); anonymous memory is the V8 heap, buffers and sockets. With Node's defaults on a host with this much memory and no container limit, V8 sizes the young generation and lets the heap grow well past the live data before collecting.`,
     '',
     `For reference, the same open loop straight to the fake upstream: p50 / p99 / max ${fmt.ms(r.direct.latency.p50 / 1000, 2)} / ${fmt.ms(r.direct.latency.p99 / 1000, 1)} / ${fmt.ms(r.direct.latency.max / 1000, 0)} ms at ${Math.round(r.direct.achievedRps)} req/s.`,
     '',
-    ...variants.map(
-      (v) =>
-        `${VARIANTS[v]}: max RSS at ${r.rps} req/s = **${fmt.mb((r.runs[v] as RssRun).loadRssMax)} MB** (target ≤ 80 MB).`,
-    ),
+    ...(shipped
+      ? [
+          `Sidecar with pod settings: max RSS at ${r.rps} req/s = **${fmt.mb(shipped.loadRssMax)} MB** (target ≤ 80 MB)${floor ? `; the bare pass-through floor under the same load and settings: ${fmt.mb(floor.loadRssMax)} MB, so the sidecar's routing, policy, telemetry and metrics add ${fmt.mb(shipped.loadRssMax - floor.loadRssMax)} MB` : ''}.`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -186,24 +229,22 @@ export const sidecarRssSuite = defineSuite<SidecarRssResult>({
   title: 'Sidecar memory under load',
   run: sidecarRss,
   markdown,
-  checks: (r) =>
-    (['built', 'source'] as const).flatMap((v) => {
-      const x = r.runs[v];
-      if (!x) return [];
-      const name = v === 'built' ? 'built JS' : 'TS source';
-      return [
-        {
-          metric: `sidecar RSS max at ${r.rps} req/s (turnout dev, ${name})`,
-          value: `${fmt.mb(x.loadRssMax)} MB`,
-          target: '≤ 80 MB',
-          pass: x.loadRssMax <= TARGET_RSS,
-        },
-        {
-          metric: `open loop ${r.rps} req/s held, no errors (${name})`,
-          value: `${Math.round(x.achievedRps)} req/s, ${x.errors} errors, p99 ${fmt.ms(x.latency.p99 / 1000)} ms`,
-          target: `≥ ${Math.round(r.rps * 0.95)} req/s, 0 errors`,
-          pass: x.achievedRps >= r.rps * 0.95 && x.errors === 0,
-        },
-      ];
-    }),
+  checks: (r) => {
+    const x = r.runs.shipped;
+    if (!x) return [];
+    return [
+      {
+        metric: `sidecar RSS max at ${r.rps} req/s (turnout dev, built JS, pod settings)`,
+        value: `${fmt.mb(x.loadRssMax)} MB`,
+        target: '≤ 80 MB',
+        pass: x.loadRssMax <= TARGET_RSS,
+      },
+      {
+        metric: `open loop ${r.rps} req/s held, no errors (pod settings)`,
+        value: `${Math.round(x.achievedRps)} req/s, ${x.errors} errors, p99 ${fmt.ms(x.latency.p99 / 1000)} ms`,
+        target: `≥ ${Math.round(r.rps * 0.95)} req/s, 0 errors`,
+        pass: x.achievedRps >= r.rps * 0.95 && x.errors === 0,
+      },
+    ];
+  },
 });
