@@ -1,9 +1,12 @@
-// Turnout's sidecar as a bench gateway: `turnout dev` (the TS source, as users run it locally) on a
-// directory of manifests written for the routes, in its own process, optionally pinned with taskset.
+// Turnout's sidecar as a bench gateway: `turnout dev` on a directory of manifests written for the routes,
+// in its own process, optionally pinned with taskset — built JavaScript with the Node settings a pod's
+// sidecar gets (bench/pod-settings.ts), as the image runs it; the TS source if the build fails.
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildForBench } from '../build.ts';
+import { podSettings } from '../pod-settings.ts';
 import { here } from '../processes.ts';
 import type { Gateway, GatewayRoutes, GatewayStartOptions, RunningGateway } from './gateway.ts';
 
@@ -58,13 +61,16 @@ spec:
 async function startTurnoutDev(routes: GatewayRoutes, options: GatewayStartOptions): Promise<RunningGateway> {
   const dir = await mkdtemp(join(tmpdir(), 'turnout-gateway-'));
   await writeFile(join(dir, 'bench.yaml'), turnoutManifests(routes));
-  const nodeArgs = [here('../cli/main.ts'), 'dev', '--config', dir, '--listen', '127.0.0.1:0'];
+  const nodeArgs = [built.cli ?? here('../cli/main.ts'), 'dev', '--config', dir, '--listen', '127.0.0.1:0'];
   // taskset execs node in place, so the child's pid is the server's pid either way.
   const [command, args] =
     options.cpus === undefined
       ? [process.execPath, nodeArgs]
       : ['taskset', ['-c', options.cpus, process.execPath, ...nodeArgs]];
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...(built.env ?? {}) },
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -92,13 +98,20 @@ async function startTurnoutDev(routes: GatewayRoutes, options: GatewayStartOptio
   };
 }
 
+const built: { cli?: string; env?: Readonly<Record<string, string>> } = {};
+
 export const turnoutGateway: Gateway = {
   name: 'turnout',
   async version() {
     const pkg = JSON.parse(await readFile(here('../package.json'), 'utf8')) as { version: string };
     return pkg.version;
   },
-  // Part of this repository: nothing to install.
-  async ensureInstalled() {},
+  // Part of this repository: built once per bench process, as the image builds it.
+  async ensureInstalled() {
+    if (built.cli !== undefined) return;
+    const build = await buildForBench(here('./out/dist-gateway'));
+    built.cli = build.cli;
+    built.env = { ...(await podSettings()).env };
+  },
   start: (routes, options = {}) => startTurnoutDev(routes, options),
 };

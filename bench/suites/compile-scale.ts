@@ -8,7 +8,6 @@ import { here } from '../processes.ts';
 import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
 
 const TARGET_MS = 250;
-const TARGET_RSS = 250 * 2 ** 20;
 
 interface Mem {
   rss: number;
@@ -135,7 +134,7 @@ function markdown(r: CompileScaleResult): string {
       r.memory.holding,
     ),
     '',
-    `This is a **proxy** for operator RSS, not the operator itself; the real \`turnout operator\` process on a real apiserver is measured in the operator-rss section. It runs the TypeScript source (the built operator would not carry the type stripper, about 20 MB here), and a running operator also holds informer caches of the raw objects as the apiserver sends them (with managedFields), pods, Leases, Events, TLS and one SSE connection per sidecar. Compile median = **${fmt.ms(r.compileMs.median)} ms** (target ≤ ${TARGET_MS} ms); RSS holding the compiled state and every snapshot = **${fmt.mb(r.memory.holding.rss)} MB** (target ≤ 250 MB).`,
+    `This is a **proxy** for operator RSS, not the operator itself; the real \`turnout operator\` process on a real apiserver is measured in the operator-rss section. It runs the TypeScript source (the built operator would not carry the type stripper, about 20 MB here), and a running operator also holds informer caches of the raw objects as the apiserver sends them (with managedFields), pods, Leases, Events, TLS and one SSE connection per sidecar. Compile median = **${fmt.ms(r.compileMs.median)} ms** (target ≤ ${TARGET_MS} ms); RSS holding the compiled state and every snapshot = **${fmt.mb(r.memory.holding.rss)} MB** (a proxy only: the ≤ 250 MB operator target is judged on the real process, in operator-rss).`,
   ].join('\n');
 }
 
@@ -151,11 +150,7 @@ export const compileScaleSuite = defineSuite<CompileScaleResult>({
       target: `≤ ${TARGET_MS} ms`,
       pass: r.compileMs.median <= TARGET_MS,
     },
-    {
-      metric: 'RSS holding that compiled state + snapshots (proxy for operator RSS, #4)',
-      value: `${fmt.mb(r.memory.holding.rss)} MB`,
-      target: '≤ 250 MB',
-      pass: r.memory.holding.rss <= TARGET_RSS,
-    },
+    // The in-process memory figures are a proxy, shown in the section only: the operator RSS target is
+    // judged on the real operator process (operator-rss).
   ],
 });

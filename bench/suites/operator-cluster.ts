@@ -28,8 +28,8 @@ export interface OperatorCluster {
    */
   onLine(listener: (line: OperatorLine) => void): () => void;
   output(): string;
-  /** SIGTERM to the operator, then a new process with these NODE_OPTIONS; resolves once it leads. */
-  restartOperator(nodeOptions: string): Promise<void>;
+  /** SIGTERM to the operator, then a new process with these NODE_OPTIONS (and env); resolves once it leads. */
+  restartOperator(nodeOptions: string, env?: Readonly<Record<string, string>>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -114,9 +114,9 @@ async function wire(
   const url = await op.waitFor((l) => l.msg === 'serving', 120_000);
   await op.waitFor((l) => l.msg === 'became leader', 60_000);
   const listen = `127.0.0.1:${new URL(String(url['url'])).port}`;
-  const restartOperator = async (nodeOptions: string) => {
+  const restartOperator = async (nodeOptions: string, extraEnv: Readonly<Record<string, string>> = {}) => {
     await op.kill();
-    op = spawnOperator(cp, o.cli, nodeOptions, tls, listen);
+    op = spawnOperator(cp, o.cli, nodeOptions, tls, listen, extraEnv);
     await op.waitFor((l) => l.msg === 'became leader', 120_000);
   };
   const children = o.clientProcesses ?? 2;
@@ -149,9 +149,11 @@ function spawnOperator(
   nodeOptions: string,
   tls: TestTls,
   listen = '127.0.0.1:0',
+  extraEnv: Readonly<Record<string, string>> = {},
 ) {
   const env: NodeJS.ProcessEnv = {
     ...cp.env,
+    ...extraEnv,
     TURNOUT_PUSH_LISTEN: listen,
     TURNOUT_LEASE_NAMESPACE: 'default',
     TURNOUT_TLS_CERT: tls.cert,

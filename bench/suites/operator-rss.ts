@@ -39,12 +39,14 @@ export interface OperatorRssResult {
   edits: number;
   /** What the chart's Deployment sets, read from `helm template charts/turnout`. */
   shippedNodeOptions: string;
+  /** MALLOC_ARENA_MAX the chart's Deployment sets (the shipped run gets it too). */
+  shippedMallocArenaMax?: string;
   runs: RssPhase[];
   buildNote: string;
 }
 
-/** NODE_OPTIONS of the operator container in the rendered chart: the flags the cluster runs it with. */
-async function shippedNodeOptions(cp: ControlPlane): Promise<string> {
+/** The operator container's NODE_OPTIONS and MALLOC_ARENA_MAX in the rendered chart, as the cluster runs it. */
+async function shippedEnv(cp: ControlPlane): Promise<{ nodeOptions: string; mallocArenaMax?: string }> {
   const r = await cp.helm(['template', 'turnout', here('../charts/turnout'), '-n', 'turnout-system']);
   if (r.code !== 0) throw new Error(`helm template: ${r.stderr}`);
   for (const doc of parseAllDocuments(r.stdout)) {
@@ -54,7 +56,11 @@ async function shippedNodeOptions(cp: ControlPlane): Promise<string> {
     } | null;
     if (d?.kind !== 'Deployment') continue;
     const env = d.spec?.template?.spec?.containers?.[0]?.env ?? [];
-    return env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    const arenas = env.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value;
+    return {
+      nodeOptions: env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
+      ...(arenas !== undefined && { mallocArenaMax: arenas }),
+    };
   }
   throw new Error('no Deployment in the chart');
 }
@@ -134,12 +140,14 @@ async function operatorRss(_cfg: BenchConfig): Promise<OperatorRssResult> {
     cli: build.cli,
   });
   try {
-    const shipped = await shippedNodeOptions(c.cp);
+    const shippedSettings = await shippedEnv(c.cp);
+    const shipped = shippedSettings.nodeOptions;
     const runs: RssPhase[] = [];
     for (const nodeOptions of ['', shipped]) {
       if (runs.length > 0) {
         spawnedAt = performance.now();
-        await c.restartOperator(nodeOptions);
+        const arenas = shippedSettings.mallocArenaMax;
+        await c.restartOperator(nodeOptions, arenas === undefined ? {} : { MALLOC_ARENA_MAX: arenas });
       }
       runs.push(await measure(c, m, nodeOptions, spawnedAt));
     }
@@ -149,6 +157,9 @@ async function operatorRss(_cfg: BenchConfig): Promise<OperatorRssResult> {
       pods: PODS,
       edits: EDITS,
       shippedNodeOptions: shipped,
+      ...(shippedSettings.mallocArenaMax !== undefined && {
+        shippedMallocArenaMax: shippedSettings.mallocArenaMax,
+      }),
       runs,
       buildNote: build.note,
     };
@@ -159,7 +170,9 @@ async function operatorRss(_cfg: BenchConfig): Promise<OperatorRssResult> {
 
 function markdown(r: OperatorRssResult): string {
   const head = r.runs.map((x) =>
-    x.nodeOptions ? `\`NODE_OPTIONS="${x.nodeOptions}"\` (shipped)` : 'no flags (Node defaults)',
+    x.nodeOptions
+      ? `\`NODE_OPTIONS="${x.nodeOptions}"\`${r.shippedMallocArenaMax === undefined ? '' : `, \`MALLOC_ARENA_MAX=${r.shippedMallocArenaMax}\``} (shipped)`
+      : 'no flags (Node defaults)',
   );
   const row = (name: string, f: (x: RssPhase) => string) => `| ${name} | ${r.runs.map(f).join(' | ')} |`;
   const shipped = r.runs.find((x) => x.nodeOptions === r.shippedNodeOptions && x.nodeOptions !== '');

@@ -184,7 +184,7 @@ describe('charts/turnout', () => {
     assert.equal(everyReplica.selector?.['app.kubernetes.io/component'], 'operator');
   });
 
-  it('runs the operator with the same V8 heap flags in the chart and in the image', async () => {
+  it('runs the operator with the same V8 heap flags and allocator arenas in the chart and in the image', async () => {
     const deployment = docs(await template()).find((d) => d.kind === 'Deployment') as
       | (Doc & {
           spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } };
@@ -194,7 +194,10 @@ describe('charts/turnout', () => {
     const chart = env.find((e) => e.name === 'NODE_OPTIONS')?.value;
     assert.match(chart ?? '', /--max-old-space-size=\d+/);
     const dockerfile = await readFile(join(CHART, '../../images/operator.Dockerfile'), 'utf8');
-    assert.equal(/^ENV NODE_OPTIONS="([^"]*)"$/m.exec(dockerfile)?.[1], chart);
+    assert.equal(/^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1], chart);
+    const arenas = env.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value;
+    assert.equal(arenas, '2');
+    assert.equal(/^ENV .*\bMALLOC_ARENA_MAX=(\S+)/m.exec(dockerfile)?.[1], arenas);
   });
 
   it('grants least privilege: no wildcards, a comment on every rule, and the authorizer agrees', async () => {
