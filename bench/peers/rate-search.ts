@@ -38,7 +38,7 @@ export interface SearchResult {
 
 const WARMUP_SECONDS = 1;
 const MIN_SAMPLES = 300;
-const MIN_RATE = 20;
+export const MIN_RATE = 20;
 const MAX_RATE = 60_000;
 const PRECISION = 1.1;
 /** A warm-up this far over the limit fails the probe without the measured window (saves the drain time). */

@@ -12,6 +12,7 @@ import {
   type Pct,
 } from '../peers/run-peers.ts';
 import { defineSuite, fmt, type BenchConfig, type Check } from '../suite.ts';
+import { MIN_RATE } from '../peers/rate-search.ts';
 
 const PEERS = ['portkey', 'litellm'];
 const PATH_NAMES: Record<PathName, string> = {
@@ -128,28 +129,39 @@ function latencyChecks(r: PeersResult, k: 'single' | 'ttft', label: string): Che
   ];
 }
 
-/** 0 / 0 when no gateway passed even the lowest rate tried. */
-const ratio = (v: number) => (Number.isFinite(v) ? fmt.ratio(v) : 'undefined');
+/**
+ * A rate of 0 means "below the lowest rate tried": against it, Turnout's ratio is at least its rate over
+ * that lowest rate; 0 against 0 says nothing.
+ */
+const rateRatio = (turnout: number, other: number) => {
+  if (other > 0)
+    return `${fmt.ratio(turnout / other)} (${Math.round(turnout)} vs ${Math.round(other)} req/s)`;
+  if (turnout > 0)
+    return `> ${fmt.ratio(turnout / MIN_RATE)} (${Math.round(turnout)} vs < ${MIN_RATE} req/s)`;
+  return `— (both < ${MIN_RATE} req/s)`;
+};
 
 function rateChecks(r: PeersResult): Check[] {
   const rate = (n: string) => r.gateways.find((g) => g.name === n)?.maxRate?.median;
   const turnout = rate('turnout');
   const bestPeer = Math.max(...PEERS.map((n) => rate(n) ?? Number.NaN).filter(Number.isFinite));
   const pass = rate('passthrough');
-  const vsPeer = turnout !== undefined && Number.isFinite(bestPeer) ? turnout / bestPeer : undefined;
-  const vsPass = turnout !== undefined && pass !== undefined ? turnout / pass : undefined;
+  // Ratio floors: a peer below the lowest rate tried counts as MIN_RATE, so "≥ 5×" is never claimed on air.
+  const over = (other: number) => (turnout ?? 0) / Math.max(other, MIN_RATE);
+  const vsPeer = turnout !== undefined && Number.isFinite(bestPeer) ? over(bestPeer) : undefined;
+  const vsPass = turnout !== undefined && pass !== undefined ? over(pass) : undefined;
   return [
     {
       metric: 'req/s at p99 ≤ 10 ms on one core, Turnout / best peer',
-      value: vsPeer === undefined ? 'not measured' : `${ratio(vsPeer)} (${turnout} vs ${bestPeer} req/s)`,
+      value: vsPeer === undefined ? 'not measured' : rateRatio(turnout ?? 0, bestPeer),
       target: `≥ ${RATE_PEER_FACTOR}×`,
-      pass: vsPeer !== undefined && vsPeer >= RATE_PEER_FACTOR,
+      pass: vsPeer !== undefined && (turnout ?? 0) > 0 && vsPeer >= RATE_PEER_FACTOR,
     },
     {
       metric: 'req/s at p99 ≤ 10 ms on one core, Turnout / pass-through',
-      value: vsPass === undefined ? 'not measured' : `${ratio(vsPass)} (${turnout} vs ${pass} req/s)`,
+      value: vsPass === undefined ? 'not measured' : rateRatio(turnout ?? 0, pass ?? 0),
       target: `≥ ${fmt.ratio(RATE_PASSTHROUGH_FACTOR)}`,
-      pass: vsPass !== undefined && vsPass >= RATE_PASSTHROUGH_FACTOR,
+      pass: vsPass !== undefined && (turnout ?? 0) > 0 && vsPass >= RATE_PASSTHROUGH_FACTOR,
     },
   ];
 }
