@@ -1,7 +1,7 @@
 // The seam between routing and a provider's wire format. Core code never branches on a provider's
 // name: it asks the registry for an adapter (how to phrase the request) and a transport (how to send it).
-import type { Readable } from 'node:stream';
 import type { SnapshotModel, SnapshotProvider } from '../../api/index.ts';
+import type { UpstreamBody } from './upstream-body.ts';
 
 export type WireDialect = 'openai' | 'anthropic' | 'gemini';
 
@@ -41,7 +41,8 @@ export interface ProviderAdapter {
 export interface UpstreamResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: Readable;
+  /** undici's dispatch feeds it (http-transport.ts); the simulated provider hands over a Readable. */
+  body: UpstreamBody;
 }
 
 export interface Transport {

@@ -1,7 +1,7 @@
 // One attempt against one target. Nothing reaches the caller until the attempt has something worth
 // sending — a complete JSON answer, or a stream's first translated frame — so any failure before that
 // point can still fail over invisibly. After that point, failures end the stream in-band.
-import type { Readable } from 'node:stream';
+import type { UpstreamBody } from '../providers/upstream-body.ts';
 import type { SnapshotModel, SnapshotTarget } from '../../api/index.ts';
 import { costUSD, formatUSD, type Usage } from '../accounting/usage.ts';
 import { shaperFor, type Shaper } from '../dialects/shaper.ts';
@@ -230,10 +230,10 @@ export function servedHeaders(
   return headers;
 }
 
-export async function readAll(body: Readable, limit: number): Promise<Buffer> {
+export async function readAll(body: UpstreamBody, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
+  for await (const chunk of body) {
     size += chunk.length;
     if (size > limit) {
       body.destroy();

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Readable } from 'node:stream';
+import type { UpstreamBody } from '../providers/upstream-body.ts';
 import type { SnapshotModel } from '../../api/index.ts';
 import { costUSD } from '../accounting/usage.ts';
 import { sseTranslatorPipe, type StreamTranslator } from '../translate/index.ts';
@@ -28,11 +28,11 @@ export interface StreamAttempt {
  */
 export async function pipeStream(
   call: Call,
-  body: Readable,
+  body: UpstreamBody,
   headers: Record<string, string>,
   a: StreamAttempt,
 ): Promise<AttemptResult> {
-  const chunks = (body as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  const chunks = body[Symbol.asyncIterator]();
   const pipe = sseTranslatorPipe(a.translator);
   let first: string[] = [];
   while (first.length === 0) {
