@@ -111,29 +111,38 @@ export type UnversionedSnapshot = Omit<Snapshot, 'version'>;
 /**
  * Canonical JSON text of snapshot parts, memoised per object: snapshot pieces are immutable once
  * compiled, and one policy or provider object is shared by many workload snapshots, so each is
- * serialised once rather than once per snapshot.
+ * serialised once rather than once per snapshot. Only objects up to {@link SHARED_DEPTH} levels below
+ * the value serialised are memoised: those are the shared pieces (snapshot → policies → a policy).
+ * Memoising every nested route, target and map as well kept a string per level of nesting, each
+ * repeating the text of the levels below it: ~20 MB for 1,000 policies, for pieces never looked up.
  */
 const canonicalCache = new WeakMap<object, string>();
+const SHARED_DEPTH = 2;
 
 /** JSON with object keys sorted at every level (undefined members dropped, as JSON.stringify does). */
 export function canonicalJson(value: unknown): string {
+  return canonical(value, 0);
+}
+
+function canonical(value: unknown, depth: number): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  const cached = canonicalCache.get(value);
+  const memoised = depth <= SHARED_DEPTH;
+  const cached = memoised ? canonicalCache.get(value) : undefined;
   if (cached !== undefined) return cached;
   let text: string;
   if (Array.isArray(value)) {
-    text = `[${value.map((v: unknown) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v))).join(',')}]`;
+    text = `[${value.map((v: unknown) => (v === undefined || typeof v === 'function' ? 'null' : canonical(v, depth + 1))).join(',')}]`;
   } else {
     const record = value as Record<string, unknown>;
     const parts: string[] = [];
     for (const key of Object.keys(record).sort()) {
       const v = record[key];
       if (v === undefined || typeof v === 'function') continue;
-      parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+      parts.push(`${JSON.stringify(key)}:${canonical(v, depth + 1)}`);
     }
     text = `{${parts.join(',')}}`;
   }
-  canonicalCache.set(value, text);
+  if (memoised) canonicalCache.set(value, text);
   return text;
 }
 

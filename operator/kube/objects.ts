@@ -62,21 +62,78 @@ function refOf(m: Meta): ObjectRef {
   };
 }
 
-function cached<T>(schema: z.ZodType<T>, raw: RawObject): Cached<T> {
+/**
+ * `kubectl apply` stores the whole applied object, as JSON, in this annotation: a second copy of every
+ * spec in the cache, which nothing in the operator reads (controller-runtime's TransformStripManagedFields
+ * is the same idea for managedFields).
+ */
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/** The annotations worth caching: all but kubectl's copy of the object. */
+function keptAnnotations(
+  annotations: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (annotations === undefined || !(LAST_APPLIED_ANNOTATION in annotations)) return annotations;
+  const { [LAST_APPLIED_ANNOTATION]: _applied, ...kept } = annotations;
+  return kept;
+}
+
+function cached<T extends { metadata: object }>(
+  schema: z.ZodType<T>,
+  raw: RawObject,
+  previous: Cached<T> | undefined,
+): Cached<T> {
   const { status, ...rest } = raw;
   const m = metaOf(raw);
-  // managedFields and the like are noise to validation and to memory alike.
-  const { name, namespace, uid, generation, resourceVersion, labels, annotations } = m;
+  const reused = sameSpec(previous, m) ? previous : undefined;
+  if (reused?.valid) {
+    // Only status or resourceVersion moved: the operator's own status patches, about one per policy per
+    // push. Validating the unchanged spec again would put a fresh copy of every policy on the heap each time.
+    const metadata = { ...reused.valid.metadata, resourceVersion: m.resourceVersion };
+    return { ...reused, ref: refOf(m), status, valid: { ...reused.valid, metadata } };
+  }
+  // managedFields and the like are noise to validation and to memory alike: only what the operator
+  // reads is kept (status writes need uid, generation and resourceVersion, all in `ref`).
+  const { name, namespace, uid, generation, resourceVersion, labels } = m;
+  const annotations = keptAnnotations(m.annotations);
   const metadata = { name, namespace, uid, generation, resourceVersion, labels, annotations };
   const parsed = schema.safeParse({ ...rest, metadata });
-  const base = { ref: refOf(m), annotations: m.annotations ?? {}, status };
+  const base = { ref: refOf(m), annotations: annotations ?? {}, status };
   if (parsed.success) return { ...base, valid: parsed.data, issues: [] };
   const issues = parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
   return { ...base, issues };
 }
 
-export const projectProvider = (raw: RawObject): CachedProvider => cached(modelProvider, raw);
-export const projectPolicy = (raw: RawObject): CachedPolicy => cached(routingPolicy, raw);
+/**
+ * Whether `raw` has the spec and metadata `previous` was made from. The apiserver moves `generation` on
+ * every spec change of a custom resource (its status has its own subresource), never on status writes;
+ * labels and annotations do not move it, so they are compared.
+ */
+function sameSpec<T extends { metadata: object }>(
+  previous: Cached<T> | undefined,
+  m: Meta,
+): previous is Cached<T> {
+  if (!previous || !m.generation || !m.uid) return false;
+  return (
+    previous.ref.uid === m.uid &&
+    previous.ref.generation === m.generation &&
+    sameEntries(previous.annotations, keptAnnotations(m.annotations) ?? {}) &&
+    sameEntries(
+      ((previous.valid?.metadata ?? {}) as { labels?: Record<string, string> }).labels ?? {},
+      m.labels ?? {},
+    )
+  );
+}
+
+function sameEntries(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+export const projectProvider = (raw: RawObject, previous?: CachedProvider): CachedProvider =>
+  cached(modelProvider, raw, previous);
+export const projectPolicy = (raw: RawObject, previous?: CachedPolicy): CachedPolicy =>
+  cached(routingPolicy, raw, previous);
 
 /** Keeps a Secret only when `wanted` says a ModelProvider references it; never anything but its data. */
 export function secretProjector(wanted: (namespace: string, name: string) => boolean) {

@@ -21,8 +21,8 @@ export interface ReflectorOptions<T> {
   /** Watch path, e.g. /api/v1/pods. */
   path: string;
   listPage: (continueToken: string | undefined) => Promise<ListPage>;
-  /** What to keep of an object, or undefined to keep nothing of it. */
-  project: (raw: RawObject) => T | undefined;
+  /** What to keep of an object, or undefined to keep nothing of it; `previous` is what is kept now. */
+  project: (raw: RawObject, previous: T | undefined) => T | undefined;
   /** Called for every kept object that was added, changed or removed. */
   onChange: (namespace: string, name: string) => void;
   /** A watch failed and the reflector will relist (the watch-restart metric). */
@@ -159,7 +159,7 @@ export class Reflector<T> {
     let resourceVersion: string;
     do {
       const page = await withTimeout(this.#o.listPage(token), LIST_TIMEOUT_MS, `listing ${this.#o.resource}`);
-      for (const item of page.items) fresh.putRaw(item as RawObject, this.#o.project);
+      for (const item of page.items) fresh.putRaw(item as RawObject, this.#o.project, this.store);
       resourceVersion = page.resourceVersion;
       token = page.continue || undefined;
     } while (token !== undefined && !this.#stop.signal.aborted);

@@ -41,12 +41,19 @@ export class Store<T> {
     return n;
   }
 
-  /** Stores what `project` keeps of `raw`; returns its key when the store changed. */
-  putRaw(raw: RawObject, project: (raw: RawObject) => T | undefined): ObjectKey | undefined {
+  /**
+   * Stores what `project` keeps of `raw`; returns its key when the store changed. `project` also gets
+   * what `previousFrom` (this store, or the one a relist replaces) holds for the object, to reuse.
+   */
+  putRaw(
+    raw: RawObject,
+    project: (raw: RawObject, previous: T | undefined) => T | undefined,
+    previousFrom: Store<T> = this,
+  ): ObjectKey | undefined {
     const name = raw.metadata?.name;
     if (!name) return undefined;
     const namespace = raw.metadata?.namespace ?? '';
-    const value = project(raw);
+    const value = project(raw, previousFrom.get(namespace, name));
     if (value === undefined) return this.#delete(namespace, name);
     const rv = raw.metadata?.resourceVersion ?? '';
     let m = this.#byNamespace.get(namespace);

@@ -73,12 +73,20 @@ export class DesiredStateStore implements DesiredState {
 
 /**
  * A hash of everything a snapshot can be made of, API keys included so a rotated Secret gives a new
- * revision. Only the hash is kept; the keys themselves never leave `compiled`.
+ * revision. Only the hash is kept; the keys themselves never leave `compiled`. Hashed piece by piece:
+ * each policy's canonical text is the one the workload snapshots reuse, and no text of the whole
+ * namespace (megabytes at 1,000 policies) is built or kept.
  */
 function fingerprintOf(compiled: CompiledNamespace | undefined): string {
   if (!compiled) return 'none';
-  const providers = [...compiled.providers].map(([name, c]) => [name, c.provider, c.apiKey ?? null]);
-  return createHash('sha256')
-    .update(canonicalJson({ policies: compiled.policies, providers }))
-    .digest('hex');
+  const hash = createHash('sha256');
+  // Canonical JSON never contains a raw newline, so it separates the pieces unambiguously.
+  for (const p of compiled.policies) hash.update(canonicalJson(p)).update('\n');
+  hash.update('providers\n');
+  for (const [name, c] of compiled.providers) {
+    hash.update(
+      `${JSON.stringify(name)}\n${canonicalJson(c.provider)}\n${JSON.stringify(c.apiKey ?? null)}\n`,
+    );
+  }
+  return hash.digest('hex');
 }
