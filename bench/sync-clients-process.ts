@@ -1,5 +1,5 @@
 // N real sidecar sync clients (sidecar/sync startSyncClient, each with its own SnapshotStore and state
-// directory, so every snapshot is validated, loaded, persisted with fsync and ACKed as in a pod) in one
+// directory, so every snapshot is validated, loaded, ACKed and then persisted with fsync as in a pod) in one
 // process. Argument: JSON {operatorUrl, caFile, namespace, stateDir, pods: [{name, tokenFile}]}.
 import { join } from 'node:path';
 import { SnapshotStore } from '../sidecar/snapshot/store.ts';

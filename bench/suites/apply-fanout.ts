@@ -3,6 +3,7 @@
 // `turnout operator` process (built JS, as the image runs it) and 50 real sync clients with pod-bound
 // tokens. Each edit is timed from the moment the bench spawns kubectl to the operator recording the 50th ACK.
 import { spawn } from 'node:child_process';
+import { appendFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { buildForBench } from '../build.ts';
 import { manifests, type PolicyShape } from '../fixtures/manifests.ts';
@@ -18,14 +19,21 @@ const APPS = 10;
 const CHANGES = Number(process.env.BENCH_APPLY_CHANGES ?? 30);
 const GAP_MS = 500;
 const TARGET_MS = 1000;
+/** A file to append every operator line of each edit to, with its ms from the kubectl spawn (diagnosis). */
+const TRACE = process.env.BENCH_APPLY_TRACE;
 
 export interface ApplyFanoutResult {
   pods: number;
   changes: number;
   cli: 'built' | 'source';
   buildNote: string;
-  /** Per edit, ms from spawning kubectl: kubectl exited, first snapshot sent, last sent, last ACK. */
+  /**
+   * Per edit, ms from spawning kubectl: kubectl exited, the operator observed the change (its watch event;
+   * from `config.compiled`), compiled it, first snapshot sent, last sent, last ACK.
+   */
   kubectlExitMs: number[];
+  observedMs: number[];
+  compiledMs: number[];
   firstSentMs: number[];
   lastSentMs: number[];
   allAckedMs: number[];
@@ -83,6 +91,8 @@ async function applyFanout(_cfg: BenchConfig): Promise<ApplyFanoutResult> {
     }
     await sleep(2_000);
     const kubectlExitMs: number[] = [];
+    const observedMs: number[] = [];
+    const compiledMs: number[] = [];
     const firstSentMs: number[] = [];
     const lastSentMs: number[] = [];
     const allAckedMs: number[] = [];
@@ -92,12 +102,24 @@ async function applyFanout(_cfg: BenchConfig): Promise<ApplyFanoutResult> {
       const changed = new Set<string>();
       const sent = new Set<string>();
       let t0 = 0;
+      let observed = -1;
+      let compiled = -1;
       let first = -1;
       let last = -1;
       let done = -1;
+      const trace: string[] = [];
       const finished = new Promise<void>((resolve) => {
         listener = (l) => {
+          if (TRACE)
+            trace.push(
+              `${(l.at - t0).toFixed(1)} ${JSON.stringify({ ...l, at: undefined, time: undefined })}`,
+            );
           const pod = String(l['pod']);
+          if (l.msg === 'config.compiled' && compiled < 0) {
+            // The line is written when the compile ends; the change was observed waitedMs + compileMs before.
+            compiled = l.at - t0;
+            observed = compiled - Number(l['compileMs'] ?? 0) - Number(l['waitedMs'] ?? 0);
+          }
           if (l.msg === 'push.sent') {
             if (done >= 0) extraPushes++;
             if (first < 0) first = l.at - t0;
@@ -117,9 +139,16 @@ async function applyFanout(_cfg: BenchConfig): Promise<ApplyFanoutResult> {
       await Promise.race([finished, sleep(15_000)]);
       if (done < 0) throw new Error(`edit ${change}: only ${changed.size} of ${PODS} sidecars ACKed in 15 s`);
       allAckedMs.push(done);
+      observedMs.push(observed);
+      compiledMs.push(compiled);
       firstSentMs.push(first);
       lastSentMs.push(last);
       await sleep(GAP_MS);
+      if (TRACE)
+        await appendFile(
+          TRACE,
+          `--- edit ${change} kubectl ${(exit - t0).toFixed(1)}\n${trace.join('\n')}\n`,
+        );
     }
     listener = undefined;
     return {
@@ -128,6 +157,8 @@ async function applyFanout(_cfg: BenchConfig): Promise<ApplyFanoutResult> {
       cli: build.cli ? 'built' : 'source',
       buildNote: build.note,
       kubectlExitMs,
+      observedMs,
+      compiledMs,
       firstSentMs,
       lastSentMs,
       allAckedMs,
@@ -161,18 +192,31 @@ function kubectlApply(env: NodeJS.ProcessEnv, yaml: string): Promise<number> {
   });
 }
 
+const diff = (later: number[], earlier: number[]) => later.map((v, i) => v - (earlier[i] ?? 0));
+
 function markdown(r: ApplyFanoutResult): string {
   const row = (name: string, v: number[]) =>
     `| ${name} | ${fmt.ms(median(v))} | ${fmt.ms(percentile(v, 99))} | ${fmt.ms(Math.max(...v))} |`;
   return [
-    `A real kube-apiserver + etcd (test/helpers), the CRDs, one namespace with 10 ModelProviders, 30 RoutingPolicies and their Secret, and ${r.pods} pods (10 apps) with pod-bound ServiceAccount tokens. The real \`turnout operator\` process (${r.cli === 'built' ? 'built JS from bench/out/operator-dist, as the image runs it' : 'TypeScript source'}; reconciler, push server with its default 100 ms debounce, TokenReview against the apiserver) and ${r.pods} real sync clients (\`startSyncClient\` + \`SnapshotStore\`: validate, load, persist with fsync, ACK) in 2 child processes (bench/sync-clients-process.ts). ${r.changes} times, ${GAP_MS} ms apart, the bench spawns the real \`kubectl apply -f -\` with an edited namespace-wide RoutingPolicy (its budget changes: one object, every pod's snapshot changes) and times, from the spawn, the operator's log lines: \`push.sent\` and the \`push.ack\` that makes all ${r.pods} sidecars ACKed on a new version.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
+    `A real kube-apiserver + etcd (test/helpers), the CRDs, one namespace with 10 ModelProviders, 30 RoutingPolicies and their Secret, and ${r.pods} pods (10 apps) with pod-bound ServiceAccount tokens. The real \`turnout operator\` process (${r.cli === 'built' ? 'built JS from bench/out/operator-dist, as the image runs it' : 'TypeScript source'}; reconciler, push server with its default 100 ms debounce, TokenReview against the apiserver) and ${r.pods} real sync clients (\`startSyncClient\` + \`SnapshotStore\`: validate, load, ACK, then persist with fsync) in 2 child processes (bench/sync-clients-process.ts). ${r.changes} times, ${GAP_MS} ms apart, the bench spawns the real \`kubectl apply -f -\` with an edited namespace-wide RoutingPolicy (its budget changes: one object, every pod's snapshot changes) and times, from the spawn, the operator's log lines: \`push.sent\` and the \`push.ack\` that makes all ${r.pods} sidecars ACKed on a new version.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
     '',
     '| from spawning `kubectl apply`, ms | p50 | p99 | max |',
     '|---|---:|---:|---:|',
     row('kubectl exited (apiserver accepted the edit)', r.kubectlExitMs),
+    row('operator observed the change (its watch event)', r.observedMs),
+    row('operator compiled it (new revision)', r.compiledMs),
     row('first snapshot sent by the operator', r.firstSentMs),
     row(`all ${r.pods} snapshots sent`, r.lastSentMs),
     row(`**all ${r.pods} sidecars ACKed**`, r.allAckedMs),
+    '',
+    'The same edits by phase (per edit, the difference of two rows above; the operator times its own compile and the wait before it, in its `config.compiled` log line):',
+    '',
+    '| phase, ms | p50 | p99 | max |',
+    '|---|---:|---:|---:|',
+    row('spawn → operator observed the change (kubectl, apiserver, watch)', r.observedMs),
+    row('observed → compiled', diff(r.compiledMs, r.observedMs)),
+    row('compiled → first snapshot sent (push debounce, 100 ms)', diff(r.firstSentMs, r.compiledMs)),
+    row(`first sent → all ${r.pods} ACKed (send, validate, load, ACK)`, diff(r.allAckedMs, r.firstSentMs)),
     '',
     `NACKs: ${r.nacks}; snapshots sent again after all had ACKed (an edit split into two pushes): ${r.extraPushes}. With ${r.changes} edits, p99 is the slowest but one or the slowest. p99 = **${fmt.ms(r.p99)} ms** (issue #4 target: kubectl apply → all 50 local sidecars ACK ≤ ${TARGET_MS} ms).`,
   ].join('\n');

@@ -164,7 +164,7 @@ async function pushFanout(_cfg: BenchConfig): Promise<PushFanoutResult> {
 
 function markdown(r: PushFanoutResult): string {
   return [
-    `The real push server (\`startPushServer\`, HTTPS, default debounce ${r.debounceMs} ms trailing / ${r.maxDebounceMs} ms max) with \`FakeDesiredState\` and \`FakeReviewer\` from operator/push/testing, in the bench process; ${r.pods} real sync clients (\`startSyncClient\` + \`SnapshotStore\`, each validating, loading, persisting with fsync and ACKing) in ${r.children} child processes. Each pod's snapshot is ~${Math.round(r.snapshotBytes / 1024)} KB of JSON (10 providers, 30 policies). The desired state changes ${r.changes} times (a key rotation that changes every pod's snapshot, applied as YAML through the real parser and compiler), ${GAP_MS} ms apart; each is timed from \`apply\` to the ACK that makes all ${r.pods} pods synced on the new version, as the push server's SyncReporter records it.`,
+    `The real push server (\`startPushServer\`, HTTPS, default debounce ${r.debounceMs} ms trailing / ${r.maxDebounceMs} ms max) with \`FakeDesiredState\` and \`FakeReviewer\` from operator/push/testing, in the bench process; ${r.pods} real sync clients (\`startSyncClient\` + \`SnapshotStore\`, each validating, loading and ACKing, then persisting with fsync) in ${r.children} child processes. Each pod's snapshot is ~${Math.round(r.snapshotBytes / 1024)} KB of JSON (10 providers, 30 policies). The desired state changes ${r.changes} times (a key rotation that changes every pod's snapshot, applied as YAML through the real parser and compiler), ${GAP_MS} ms apart; each is timed from \`apply\` to the ACK that makes all ${r.pods} pods synced on the new version, as the push server's SyncReporter records it.`,
     '',
     '| measure | ms |',
     '|---|---:|',
@@ -173,7 +173,7 @@ function markdown(r: PushFanoutResult): string {
     `| apply → all ${r.pods} ACKed, p99 (with ${r.changes} changes: the slowest) | ${fmt.ms(r.p99)} |`,
     `| apply → all ${r.pods} ACKed, max | ${fmt.ms(r.max)} |`,
     '',
-    `NACKs: ${r.nacks}. This measures the push path only (compile → debounce → SSE → validate/load/persist → ACK). The apiserver watch that brings a \`kubectl apply\` to the operator is not included; the real-apiserver path is exercised by the test/controlplane tests. p99 = **${fmt.ms(r.p99)} ms** (issue #4 target ≤ 1 s for all sidecars to ACK).`,
+    `NACKs: ${r.nacks}. This measures the push path only (compile → debounce → SSE → validate/load → ACK; the fsynced copy on disk is written after the ACK). The apiserver watch that brings a \`kubectl apply\` to the operator is not included; the real-apiserver path is exercised by the test/controlplane tests. p99 = **${fmt.ms(r.p99)} ms** (issue #4 target ≤ 1 s for all sidecars to ACK).`,
   ].join('\n');
 }
 

@@ -4,6 +4,7 @@
 import type { Diagnostic, RoutingPolicy, Secret } from '../../api/index.ts';
 import { compile, type CompiledNamespace } from '../compile/index.ts';
 import type { CachedPolicy, CachedProvider, Issue } from '../kube/objects.ts';
+import { LAST_ACCEPTED_ANNOTATION } from './last-accepted.ts';
 import type { PolicyVerdict } from './policy-status.ts';
 
 export interface ProviderPlan {
@@ -88,4 +89,33 @@ function issuesOf(
   const pick = (severity: Diagnostic['severity']) =>
     mine.filter((d) => d.severity === severity).map((d) => ({ path: d.path, message: d.message }));
   return { errors: pick('error'), warnings: pick('warning') };
+}
+
+/**
+ * What a namespace's plan is computed from, as a list of primitives: two equal lists give equal plans.
+ * Spec edits move `generation`; status patches (the operator's own, a few per policy per push) move
+ * only `resourceVersion` and status, which compile never reads, so their watch events need no compile.
+ * The last-accepted annotation is included as it feeds a refused policy's fallback. Undefined when an
+ * object has no generation (nothing then says whether its spec changed).
+ */
+export function planInputs(
+  providers: readonly CachedProvider[],
+  policies: readonly CachedPolicy[],
+  secrets: readonly Secret[],
+): (string | number)[] | undefined {
+  const out: (string | number)[] = [providers.length, policies.length, secrets.length];
+  for (const p of [...providers, ...policies]) {
+    if (!(p.ref.generation > 0)) return undefined;
+    out.push(p.ref.uid, p.ref.generation, p.annotations[LAST_ACCEPTED_ANNOTATION] ?? '');
+  }
+  for (const s of secrets) {
+    const { uid, resourceVersion } = s.metadata;
+    if (!resourceVersion) return undefined;
+    out.push(uid ?? '', resourceVersion);
+  }
+  return out;
+}
+
+export function sameInputs(a: readonly unknown[] | undefined, b: readonly unknown[] | undefined): boolean {
+  return a !== undefined && b !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
 }

@@ -9,7 +9,7 @@ import { EVENT_SPEND } from '../../operator/push/spend-protocol.ts';
 import type { SnapshotStore } from '../snapshot/store.ts';
 import { Backoff, type BackoffOptions } from './backoff.ts';
 import { Connection, StreamRefused } from './connection.ts';
-import { SnapshotFile } from './snapshot-file.ts';
+import { LatestSaver, SnapshotFile } from './snapshot-file.ts';
 import { parseJson, parseSnapshot } from './snapshot-schema.ts';
 import type { SpendLedger } from './spend-reporter.ts';
 import { SpendSync } from './spend-sync.ts';
@@ -57,7 +57,7 @@ export async function startSyncClient(opts: SyncClientOptions): Promise<SyncClie
 class Client implements SyncClient {
   readonly #o: SyncClientOptions;
   readonly #log: SyncLog;
-  readonly #file: SnapshotFile | undefined;
+  readonly #saver: LatestSaver | undefined;
   readonly #backoff: Backoff;
   readonly #stop = new AbortController();
   readonly #spend: SpendSync | undefined;
@@ -69,7 +69,13 @@ class Client implements SyncClient {
   constructor(opts: SyncClientOptions) {
     this.#o = opts;
     this.#log = opts.log ?? (() => undefined);
-    this.#file = opts.stateDir !== undefined ? new SnapshotFile(opts.stateDir) : undefined;
+    this.#saver =
+      opts.stateDir !== undefined
+        ? new LatestSaver(new SnapshotFile(opts.stateDir), (path, e) =>
+            // Serving matters more than the copy on disk: the ACK stands, but say so.
+            this.#log('sync.persist_failed', { path, error: message(e) }),
+          )
+        : undefined;
     this.#backoff = new Backoff(opts.backoff);
     this.#spend = opts.ledger && new SpendSync(opts.ledger, opts.spendIntervalMs ?? 1000, this.#log);
   }
@@ -79,19 +85,20 @@ class Client implements SyncClient {
   }
 
   async restore(): Promise<void> {
-    if (!this.#file) return;
+    const file = this.#saver?.file;
+    if (!file) return;
     try {
-      const saved = await this.#file.read(this.#o.namespace);
+      const saved = await file.read(this.#o.namespace);
       if (!saved) return;
       this.#o.store.load(saved.snapshot);
       this.#revision = saved.revision;
       this.#log('sync.restored', {
         version: saved.snapshot.version,
         revision: saved.revision,
-        path: this.#file.path,
+        path: file.path,
       });
     } catch (e) {
-      this.#log('sync.restore_failed', { path: this.#file.path, error: message(e) });
+      this.#log('sync.restore_failed', { path: file.path, error: message(e) });
     }
   }
 
@@ -104,6 +111,8 @@ class Client implements SyncClient {
     if (this.#conn && this.#spend) await this.#spend.flush(this.#conn);
     this.#stop.abort();
     await this.#loop;
+    // The last snapshot loaded is on disk before close resolves.
+    await this.#saver?.idle();
   }
 
   async #runLoop(): Promise<void> {
@@ -188,7 +197,6 @@ class Client implements SyncClient {
         });
       }
       this.#revision = revision;
-      await this.#persist(revision);
     } catch (e) {
       const error = message(e).slice(0, 2000);
       this.#log('sync.rejected', {
@@ -200,18 +208,12 @@ class Client implements SyncClient {
       await this.#answer(conn, { version, revision, ok: false, error });
       return;
     }
+    // The ACK says "this sidecar serves this version", which is true once it is loaded. The copy on
+    // disk only matters to a restart while the operator is unreachable: it is written after the ACK,
+    // off the path of a push that 50 sidecars on one node answer at once.
     await this.#answer(conn, { version, revision, ok: true });
-  }
-
-  async #persist(revision: number): Promise<void> {
     const snapshot = this.#o.store.snapshot;
-    if (!this.#file || !snapshot) return;
-    try {
-      await this.#file.write({ revision, snapshot });
-    } catch (e) {
-      // Serving matters more than the copy on disk: still ACK, but say so.
-      this.#log('sync.persist_failed', { path: this.#file.path, error: message(e) });
-    }
+    if (snapshot) this.#saver?.save({ revision, snapshot });
   }
 
   async #answer(conn: Connection, body: { version: string; revision: number; ok: boolean; error?: string }) {

@@ -61,6 +61,45 @@ export class SnapshotFile {
   }
 }
 
+/**
+ * Writes in the background, one write at a time, in order: a snapshot that arrives while one is being
+ * written waits, and replaces any other still waiting (only the newest is worth the disk). Each write
+ * keeps the file's temp-fsync-rename discipline, so a failed or interrupted one leaves the last good file.
+ */
+export class LatestSaver {
+  readonly file: SnapshotFile;
+  readonly #onError: (path: string, e: unknown) => void;
+  #next: Persisted | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(file: SnapshotFile, onError: (path: string, e: unknown) => void) {
+    this.file = file;
+    this.#onError = onError;
+  }
+
+  save(value: Persisted): void {
+    this.#next = value;
+    this.#running ??= this.#drain();
+  }
+
+  /** Resolves once everything saved so far is written (or has failed). */
+  idle(): Promise<void> {
+    return this.#running ?? Promise.resolve();
+  }
+
+  async #drain(): Promise<void> {
+    for (let value = this.#next; value !== undefined; value = this.#next) {
+      this.#next = undefined;
+      try {
+        await this.file.write(value);
+      } catch (e) {
+        this.#onError(this.file.path, e);
+      }
+    }
+    this.#running = undefined;
+  }
+}
+
 /** Makes the rename itself durable; best effort, as some filesystems refuse to fsync a directory. */
 async function syncDir(dir: string): Promise<void> {
   try {

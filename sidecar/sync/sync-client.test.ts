@@ -82,6 +82,14 @@ async function client(store: SnapshotStore, operatorUrl = server?.url ?? '') {
 
 const expected = () => snapshotFor(desired.compiled('a'), 'a', pod.labels).version;
 const acked = (s: RunningPushServer | undefined) => s?.reporter.sidecars('a')[0]?.ackedVersion;
+/** The version in the saved file; undefined while there is none. */
+async function savedVersion(file: string): Promise<string | undefined> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  return text === undefined
+    ? undefined
+    : (JSON.parse(text) as { snapshot: { version: string } }).snapshot.version;
+}
+
 const count = (event: string) => logs.filter((l) => l.event === event).length;
 
 describe('sidecar sync client', () => {
@@ -90,10 +98,10 @@ describe('sidecar sync client', () => {
     await client(store);
     await eventually('loaded', () => store.current?.version === expected());
     await eventually('acked', () => acked(server) === expected());
+    // Written after the ACK (the ACK waits for no disk): soon after, not necessarily at once.
     const file = join(dir, 'state', 'snapshot.json');
+    await eventually('saved', async () => (await savedVersion(file)) === expected());
     assert.equal((await stat(file)).mode & 0o777, 0o600);
-    const saved = JSON.parse(await readFile(file, 'utf8')) as { snapshot: { version: string } };
-    assert.equal(saved.snapshot.version, expected());
 
     desired.apply(namespaceYaml('a', 'sk-a-rotated', 'next'));
     await eventually('reloaded', () => store.current?.version === expected());
