@@ -2,29 +2,30 @@
 // Per-call series are observed once per decision; state gauges (breakers, budgets, snapshot, sync) are
 // read at scrape time. Their definitions live in telemetry/.
 import type { ServerResponse } from 'node:http';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { SidecarState } from './runtime-state.ts';
 import type { SnapshotStore } from './snapshot/store.ts';
 import { CallMetrics } from './telemetry/call-metrics.ts';
+import { FastCounter, FastHistogram } from './telemetry/fast-metrics.ts';
 import { outcomeOf } from './telemetry/outcome.ts';
 import { StateMetrics, type SyncStatusSource } from './telemetry/state-metrics.ts';
 import type { Decision } from './upstream/call.ts';
 
 export class SidecarMetrics {
   readonly registry = new Registry();
-  readonly #requests = new Counter({
+  readonly #requests = new FastCounter({
     name: 'turnout_requests_total',
     help: 'Routed requests by policy, route, provider, model, HTTP status and outcome (ok, cache_hit, an error code, …)',
     labelNames: ['policy', 'route', 'provider', 'model', 'status', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly #attempts = new Counter({
+  readonly #attempts = new FastCounter({
     name: 'turnout_upstream_attempts_total',
     help: 'Upstream attempts by provider, model and outcome (ok or failure class)',
     labelNames: ['provider', 'model', 'outcome'] as const,
     registers: [this.registry],
   });
-  readonly #duration = new Histogram({
+  readonly #duration = new FastHistogram({
     name: 'turnout_request_duration_seconds',
     help: 'Time from request to routing outcome (to the end of the body for non-streaming calls)',
     labelNames: ['policy', 'route'] as const,
@@ -55,17 +56,10 @@ export class SidecarMetrics {
   }
 
   observe(d: Decision): void {
-    this.#requests.inc({
-      policy: d.policy,
-      route: d.route,
-      provider: d.provider ?? '',
-      model: d.model ?? '',
-      status: String(d.status),
-      outcome: outcomeOf(d),
-    });
-    for (const a of d.attempts)
-      this.#attempts.inc({ provider: a.provider, model: a.model, outcome: a.outcome });
-    this.#duration.observe({ policy: d.policy, route: d.route }, d.latencyMs / 1000);
+    // Label values in each metric's labelNames order.
+    this.#requests.inc([d.policy, d.route, d.provider ?? '', d.model ?? '', String(d.status), outcomeOf(d)]);
+    for (const a of d.attempts) this.#attempts.inc([a.provider, a.model, a.outcome]);
+    this.#duration.observe([d.policy, d.route], d.latencyMs / 1000);
     this.#calls.observe(d, this.#store?.current);
   }
 
