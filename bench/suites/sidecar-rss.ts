@@ -190,7 +190,13 @@ function markdown(r: SidecarRssResult): string {
   return [
     `The sidecar in front of the fake upstream, one route, decision lines printed to a pipe. Idle for ${IDLE_MS / 1000} s after start, then an open loop of ${r.rps} non-streaming req/s over ${r.connections} keep-alive connections (undici Pool in the bench process): ${WARMUP_S} s of warm-up, then ${r.seconds} s measured. Latency is counted from each request's due time, so queueing counts. VmRSS sampled every 250 ms from /proc/<pid>/status, from the start of the warm-up to the end of the load. Each column is a fresh process.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
     '',
-    `"Pod settings" are the environment the injector gives the sidecar container for the chart's default memory limit (\`sidecar.resources.limits.memory: ${r.chartMemoryLimit}\`), from \`sidecar/node-options.ts\`: \`NODE_OPTIONS="${r.shippedEnv.NODE_OPTIONS}"\`, \`MALLOC_ARENA_MAX=${r.shippedEnv.MALLOC_ARENA_MAX}\`. The floor is \`bench/passthrough-process.ts\` (types stripped to plain JS) with the same settings: what any Node proxy on this binary stands on.`,
+    `"Pod settings" are the environment the injector gives the sidecar container for the chart's default memory limit (\`sidecar.resources.limits.memory: ${r.chartMemoryLimit}\`), from \`sidecar/node-options.ts\`: ${Object.entries(
+      r.shippedEnv as unknown as Record<string, string>,
+    )
+      .map(([k, v]) => `\`${k}=${/\s/.test(v) ? `"${v}"` : v}\``)
+      .join(
+        ', ',
+      )}. The floor is \`bench/passthrough-process.ts\` (types stripped to plain JS) with the same settings: what any Node proxy on this binary stands on.`,
     '',
     `| measure | ${variants.map((v) => VARIANTS[v]).join(' | ')} |`,
     `|---|${variants.map(() => '---:').join('|')}|`,

@@ -24,6 +24,7 @@ describe('sidecar image', () => {
     const expected = sidecarNodeEnv();
     assert.equal(env.NODE_OPTIONS, expected.NODE_OPTIONS);
     assert.equal(env.MALLOC_ARENA_MAX, expected.MALLOC_ARENA_MAX);
+    assert.equal(env.MALLOC_MMAP_THRESHOLD_, expected.MALLOC_MMAP_THRESHOLD_);
   });
 });
 
