@@ -154,6 +154,28 @@ describe('failures after the first byte end in-band, never as a complete answer'
     assert.equal(await streamText(), 'one two three');
   });
 
+  it('a healthy stream arrives whole: every delta, the finish reason, usage, then [DONE] last', async () => {
+    // Chunks apart in time, so the sidecar reads them one by one (sent at once they arrive in one read).
+    h.primary.onNext({
+      chunkDelayMs: 5,
+      kind: 'ok',
+      content: 'one two three four',
+      chunks: 4,
+      usage: { promptTokens: 5, completionTokens: 4 },
+    });
+    const res = await chat(t.url, { stream: true, stream_options: { include_usage: true } });
+    assert.equal(res.status, 200);
+    const datas = (await res.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((event) => event.replace(/^data: /, ''));
+    assert.equal(datas.at(-1), '[DONE]');
+    const chunks = datas.slice(0, -1).map((d) => JSON.parse(d) as OpenAI.ChatCompletionChunk);
+    assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'one two three four');
+    assert.equal(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason, 'stop');
+    assert.equal(chunks.at(-1)?.usage?.completion_tokens, 4);
+  });
+
   it('a stream that ends without [DONE] after finishing is finalised promptly, with usage', async () => {
     h.primary.onNext({
       kind: 'no-done',
