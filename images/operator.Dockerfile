@@ -19,7 +19,7 @@ RUN npm run build && npm prune --omit=dev --ignore-scripts
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 # The chart's default operator.nodeOptions (charts/turnout/values.yaml says why); a test keeps them equal.
-ENV NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=2" MALLOC_ARENA_MAX=2
+ENV NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=2" MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=32768
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules

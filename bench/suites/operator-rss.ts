@@ -39,14 +39,16 @@ export interface OperatorRssResult {
   edits: number;
   /** What the chart's Deployment sets, read from `helm template charts/turnout`. */
   shippedNodeOptions: string;
-  /** MALLOC_ARENA_MAX the chart's Deployment sets (the shipped run gets it too). */
-  shippedMallocArenaMax?: string;
+  /** The glibc allocator settings (MALLOC_*) the chart's Deployment sets; the shipped run gets them too. */
+  shippedMallocEnv: Record<string, string>;
   runs: RssPhase[];
   buildNote: string;
 }
 
-/** The operator container's NODE_OPTIONS and MALLOC_ARENA_MAX in the rendered chart, as the cluster runs it. */
-async function shippedEnv(cp: ControlPlane): Promise<{ nodeOptions: string; mallocArenaMax?: string }> {
+/** The operator container's NODE_OPTIONS and MALLOC_* in the rendered chart, as the cluster runs it. */
+async function shippedEnv(
+  cp: ControlPlane,
+): Promise<{ nodeOptions: string; mallocEnv: Record<string, string> }> {
   const r = await cp.helm(['template', 'turnout', here('../charts/turnout'), '-n', 'turnout-system']);
   if (r.code !== 0) throw new Error(`helm template: ${r.stderr}`);
   for (const doc of parseAllDocuments(r.stdout)) {
@@ -56,11 +58,10 @@ async function shippedEnv(cp: ControlPlane): Promise<{ nodeOptions: string; mall
     } | null;
     if (d?.kind !== 'Deployment') continue;
     const env = d.spec?.template?.spec?.containers?.[0]?.env ?? [];
-    const arenas = env.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value;
-    return {
-      nodeOptions: env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '',
-      ...(arenas !== undefined && { mallocArenaMax: arenas }),
-    };
+    const mallocEnv: Record<string, string> = {};
+    for (const e of env)
+      if (e.name.startsWith('MALLOC_') && e.value !== undefined) mallocEnv[e.name] = e.value;
+    return { nodeOptions: env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '', mallocEnv };
   }
   throw new Error('no Deployment in the chart');
 }
@@ -146,8 +147,7 @@ async function operatorRss(_cfg: BenchConfig): Promise<OperatorRssResult> {
     for (const nodeOptions of ['', shipped]) {
       if (runs.length > 0) {
         spawnedAt = performance.now();
-        const arenas = shippedSettings.mallocArenaMax;
-        await c.restartOperator(nodeOptions, arenas === undefined ? {} : { MALLOC_ARENA_MAX: arenas });
+        await c.restartOperator(nodeOptions, shippedSettings.mallocEnv);
       }
       runs.push(await measure(c, m, nodeOptions, spawnedAt));
     }
@@ -157,9 +157,7 @@ async function operatorRss(_cfg: BenchConfig): Promise<OperatorRssResult> {
       pods: PODS,
       edits: EDITS,
       shippedNodeOptions: shipped,
-      ...(shippedSettings.mallocArenaMax !== undefined && {
-        shippedMallocArenaMax: shippedSettings.mallocArenaMax,
-      }),
+      shippedMallocEnv: shippedSettings.mallocEnv,
       runs,
       buildNote: build.note,
     };
@@ -171,7 +169,7 @@ async function operatorRss(_cfg: BenchConfig): Promise<OperatorRssResult> {
 function markdown(r: OperatorRssResult): string {
   const head = r.runs.map((x) =>
     x.nodeOptions
-      ? `\`NODE_OPTIONS="${x.nodeOptions}"\`${r.shippedMallocArenaMax === undefined ? '' : `, \`MALLOC_ARENA_MAX=${r.shippedMallocArenaMax}\``} (shipped)`
+      ? `${[`NODE_OPTIONS="${x.nodeOptions}"`, ...Object.entries(r.shippedMallocEnv).map(([k, v]) => `${k}=${v}`)].map((s) => `\`${s}\``).join(', ')} (shipped)`
       : 'no flags (Node defaults)',
   );
   const row = (name: string, f: (x: RssPhase) => string) => `| ${name} | ${r.runs.map(f).join(' | ')} |`;

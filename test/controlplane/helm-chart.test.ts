@@ -198,6 +198,9 @@ describe('charts/turnout', () => {
     const arenas = env.find((e) => e.name === 'MALLOC_ARENA_MAX')?.value;
     assert.equal(arenas, '2');
     assert.equal(/^ENV .*\bMALLOC_ARENA_MAX=(\S+)/m.exec(dockerfile)?.[1], arenas);
+    const threshold = env.find((e) => e.name === 'MALLOC_MMAP_THRESHOLD_')?.value;
+    assert.equal(threshold, '32768');
+    assert.equal(/^ENV .*\bMALLOC_MMAP_THRESHOLD_=(\S+)/m.exec(dockerfile)?.[1], threshold);
   });
 
   it('grants least privilege: no wildcards, a comment on every rule, and the authorizer agrees', async () => {
