@@ -9,6 +9,7 @@ import { createSidecarState, type SidecarState } from './runtime-state.ts';
 import type { Decision } from './upstream/call.ts';
 import { Telemetry, type TelemetryOptions } from './telemetry/index.ts';
 import { startTransparentListener, type TransparentOptions } from './transparent/index.ts';
+import { AfterCallQueue } from './telemetry/after-call.ts';
 
 export { SnapshotStore } from './snapshot/store.ts';
 export { DEFAULT_MAX_BODY_BYTES } from './http/server.ts';
@@ -55,6 +56,11 @@ export interface RunningSidecar {
   close(options?: { drainMs?: number }): Promise<DrainReport>;
   /** Ends the drain window of a shutdown under way now (a second signal): calls in flight are cut. */
   endDrainWindow(): void;
+  /**
+   * Records now what answered calls still owe (metrics, spans, decisions), which otherwise lands within
+   * 25 ms (AFTER_CALL_DELAY_MS). Scrapes and close() do this themselves.
+   */
+  settle(): void;
 }
 
 /** The drain window when none is configured: a pod's default 30 s grace period less a margin (docs). */
@@ -96,7 +102,13 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
     opts.telemetry instanceof Telemetry ? opts.telemetry : await Telemetry.create(opts.telemetry);
   telemetry.attach(store);
   const drain = new Drain();
+  const afterCall = new AfterCallQueue(
+    opts.onInternalError ?? ((e: unknown) => console.error('turnout: recording a call failed', e)),
+  );
+  metrics.settleBeforeRead(() => afterCall.flush());
+  telemetry.settleBeforeFlush(() => afterCall.flush());
   const server = createSidecarServer({
+    afterCall,
     store,
     metrics,
     telemetry,
@@ -134,6 +146,7 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
           ...(opsServer ? [{ close: () => closeServer(opsServer) }] : []),
         ];
         const report = await shutdown({ drain, server, others }, options.drainMs ?? Number.POSITIVE_INFINITY);
+        afterCall.flush();
         await store.close();
         await telemetry.shutdown();
         return report;
@@ -141,5 +154,6 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
       return closing;
     },
     endDrainWindow: () => drain.endWindow(),
+    settle: () => afterCall.flush(),
   };
 }

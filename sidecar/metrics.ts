@@ -11,8 +11,23 @@ import { outcomeOf } from './telemetry/outcome.ts';
 import { StateMetrics, type SyncStatusSource } from './telemetry/state-metrics.ts';
 import type { Decision } from './upstream/call.ts';
 
+/** A registry that first lets observations still queued land (see {@link SidecarMetrics.settleBeforeRead}). */
+class SettlingRegistry extends Registry {
+  beforeRead: (() => void) | undefined;
+
+  override metrics(): Promise<string> {
+    this.beforeRead?.();
+    return super.metrics();
+  }
+
+  override getMetricsAsJSON(): ReturnType<Registry['getMetricsAsJSON']> {
+    this.beforeRead?.();
+    return super.getMetricsAsJSON();
+  }
+}
+
 export class SidecarMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry = new SettlingRegistry();
   readonly #requests = new FastCounter({
     name: 'turnout_requests_total',
     help: 'Routed requests by policy, route, provider, model, HTTP status and outcome (ok, cache_hit, an error code, …)',
@@ -53,6 +68,11 @@ export class SidecarMetrics {
 
   syncEvent(event: string): void {
     this.#state.syncEvent(event);
+  }
+
+  /** Every read of the registry (a scrape included) calls `flush` first: calls observed later (queued) count. */
+  settleBeforeRead(flush: () => void): void {
+    (this.registry as SettlingRegistry).beforeRead = flush;
   }
 
   observe(d: Decision): void {

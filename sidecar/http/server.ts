@@ -19,6 +19,7 @@ import {
 import { sendError, sendJson } from './respond.ts';
 import type { SidecarMetrics } from '../metrics.ts';
 import type { Telemetry } from '../telemetry/index.ts';
+import type { AfterCallQueue } from '../telemetry/after-call.ts';
 
 // `import { createServer } from 'node:http'` makes Node build that module's ESM namespace, which reads every
 // export — including the lazy WebSocket, CloseEvent and MessageEvent getters that load Node's bundled
@@ -36,6 +37,8 @@ export interface SidecarServerOptions {
   telemetry?: Telemetry;
   /** Shutdown state: while draining, readiness fails and new calls are refused (retriable). */
   drain?: Drain;
+  /** Where each call's metrics, spans and decision go once it is answered; without one, at once. */
+  afterCall?: AfterCallQueue;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -118,13 +121,23 @@ async function chat(
     throw e;
   } finally {
     untrack?.();
-    if (decision) {
-      opts.metrics.observe(decision);
-      tracer?.recordDecision(req, decision, opts.store.current);
-      opts.onDecision?.(decision);
-    } else if (tracer && failure !== undefined)
+    if (decision) record(req, decision, opts);
+    else if (tracer && failure !== undefined)
       tracer.recordRefusal(req, api.operation, api.name, start, asTurnoutError(failure));
   }
+}
+
+/** The answered call's metrics, spans (which set its trace id) and decision, in that order. */
+function record(req: IncomingMessage, decision: Decision, opts: SidecarServerOptions): void {
+  const runtime = opts.store.current;
+  const end = performance.now();
+  const task = () => {
+    opts.metrics.observe(decision);
+    opts.telemetry?.tracer?.recordDecision(req, decision, runtime, end);
+    opts.onDecision?.(decision);
+  };
+  if (opts.afterCall) opts.afterCall.defer(task);
+  else task();
 }
 
 function requireMethod<T>(req: IncomingMessage, method: string, then: () => T): T {

@@ -36,6 +36,7 @@ export class Telemetry {
   /** Undefined when tracing is off: the request path then does nothing for spans. */
   readonly tracer: CallTracer | undefined;
   readonly hooks: CallHooks;
+  #settle: (() => void) | undefined;
   /** Problems with the OTEL_* variables, for the startup log. */
   readonly warnings: readonly string[];
 
@@ -87,7 +88,13 @@ export class Telemetry {
     return this.redactor.redact(text);
   }
 
+  /** Calls answered but not yet recorded (queued, see after-call.ts) are recorded before a flush. */
+  settleBeforeFlush(settle: () => void): void {
+    this.#settle = settle;
+  }
+
   async forceFlush(): Promise<void> {
+    this.#settle?.();
     await this.tracer?.forceFlush().catch(() => undefined);
   }
 

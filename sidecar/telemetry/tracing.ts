@@ -76,15 +76,23 @@ export class CallTracer {
     };
   }
 
-  /** Spans for a routed call; sets the decision's traceId/spanId when the call was sampled. */
-  recordDecision(req: IncomingMessage, d: Decision, runtime: RuntimeSnapshot | undefined): void {
+  /**
+   * Spans for a routed call; sets the decision's traceId/spanId when the call was sampled. `end` is when
+   * the call ended (performance.now()), given when the spans are recorded later than that.
+   */
+  recordDecision(
+    req: IncomingMessage,
+    d: Decision,
+    runtime: RuntimeSnapshot | undefined,
+    end = performance.now(),
+  ): void {
     try {
       const sc = recordCall(d, {
         ...this.#sinks,
         parent: this.#parentOf(req),
         runtime,
         redactor: this.#redactor,
-        end: performance.now(),
+        end,
       });
       if (sc) {
         d.traceId = sc.traceId;
