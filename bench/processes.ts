@@ -52,12 +52,9 @@ export function startNode(
 
 export const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 
-/** A directory holding the one-route policy the latency suites use, pointing at `upstreamUrl`. */
-async function benchConfigDir(upstreamUrl: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'turnout-bench-'));
-  await writeFile(
-    join(dir, 'bench.yaml'),
-    `apiVersion: v1
+/** The one-route policy the latency and memory suites use, pointing at `upstreamUrl`. */
+export function benchPolicyYaml(upstreamUrl: string): string {
+  return `apiVersion: v1
 kind: Secret
 metadata: { name: k, namespace: bench }
 stringData: { apiKey: sk-bench }
@@ -79,8 +76,13 @@ spec:
     - name: main
       match: { model: ["gpt-4o-mini"] }
       targets: [{ provider: upstream, model: gpt-4o-mini }]
-`,
-  );
+`;
+}
+
+/** A directory holding the bench policy, for `turnout dev --config`. */
+async function benchConfigDir(upstreamUrl: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'turnout-bench-'));
+  await writeFile(join(dir, 'bench.yaml'), benchPolicyYaml(upstreamUrl));
   return dir;
 }
 

@@ -1,8 +1,10 @@
-// Sidecar memory: VmRSS of `turnout dev` (built JavaScript, as the image runs it) idle, then under an
-// open-loop load of non-streaming requests at a fixed rate over several keep-alive connections, sampled
-// every 250 ms from /proc. Three processes, each fresh: the sidecar with the Node settings a pod gets
-// (sidecar/node-options.ts for the chart's default memory limit), the sidecar with Node's defaults, and
-// the bare node:http + undici pass-through with the pod's settings — the floor any Node proxy stands on.
+// Sidecar memory: VmRSS of `turnout sidecar` (built JavaScript, as the image runs it, following a real push
+// server as in a pod) idle, then under an open-loop load of non-streaming requests at a fixed rate over
+// several keep-alive connections, sampled every 250 ms from /proc. Four processes, each fresh: the sidecar
+// with the Node settings a pod gets (sidecar/node-options.ts for the chart's default memory limit), the
+// sidecar with Node's defaults, `turnout dev` (local mode, which also loads the YAML parser and the
+// compiler) with the pod's settings, and the bare node:http + undici pass-through with the pod's settings —
+// the floor any Node proxy stands on.
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { stripTypeScriptTypes } from 'node:module';
@@ -11,6 +13,8 @@ import type { SidecarNodeEnv } from '../../sidecar/node-options.ts';
 import { podSettings } from '../pod-settings.ts';
 import { openLoop, percentile } from '../load.ts';
 import { buildForBench } from '../build.ts';
+import { waitForQuiet } from '../quiet.ts';
+import { startPodSidecar } from '../pod-sidecar.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
 import { readRss, sampleRss, sleep } from '../rss.ts';
 import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
@@ -20,8 +24,8 @@ const TARGET_RSS = 80 * 2 ** 20;
 const IDLE_MS = 3_000;
 const WARMUP_S = 2;
 
-type Variant = 'shipped' | 'defaults' | 'floor';
-const ORDER: readonly Variant[] = ['shipped', 'defaults', 'floor'];
+type Variant = 'shipped' | 'defaults' | 'dev' | 'floor';
+const ORDER: readonly Variant[] = ['shipped', 'defaults', 'dev', 'floor'];
 
 export interface RssRun {
   /** Bytes. */
@@ -52,7 +56,7 @@ export interface SidecarRssResult {
   /** The chart's default sidecar memory limit and the settings derived from it. */
   chartMemoryLimit: string;
   shippedEnv: SidecarNodeEnv;
-  /** `shipped`/`defaults` are missing when tsc emitted nothing (see buildNote). */
+  /** Only `floor` is there when tsc emitted nothing (see buildNote). */
   runs: Partial<Record<Variant, RssRun>>;
   buildNote: string;
   /** RSS of an empty `node -e` process (same binary, no modules): the floor under every figure above. */
@@ -134,10 +138,14 @@ async function sidecarRss(cfg: BenchConfig): Promise<SidecarRssResult> {
     const shippedEnv = pod.env;
     const env = { ...shippedEnv };
     const build = await buildForBench(here('./out/dist-rss'));
+    // The build (tsc) just kept a core busy: let it settle before the first process is measured.
+    await waitForQuiet((line) => process.stderr.write(`${line}\n`));
     const floorScript = await passthroughScript();
+    const cli = build.cli;
     const start: Record<Variant, (() => Promise<Started>) | undefined> = {
-      shipped: build.cli ? () => startSidecar(upstream.url, build.cli, { env }) : undefined,
-      defaults: build.cli ? () => startSidecar(upstream.url, build.cli) : undefined,
+      shipped: cli ? () => startPodSidecar(upstream.url, cli, { env }) : undefined,
+      defaults: cli ? () => startPodSidecar(upstream.url, cli) : undefined,
+      dev: cli ? () => startSidecar(upstream.url, cli, { env }) : undefined,
       floor: () => startNode(floorScript, [upstream.url], { env, nodeArgs: ['--no-warnings'] }),
     };
     const runs: Partial<Record<Variant, RssRun>> = {};
@@ -175,8 +183,9 @@ async function sidecarRss(cfg: BenchConfig): Promise<SidecarRssResult> {
 }
 
 const VARIANTS: Record<Variant, string> = {
-  shipped: '`turnout dev`, built JS, pod settings',
-  defaults: '`turnout dev`, built JS, Node defaults',
+  shipped: '`turnout sidecar`, built JS, pod settings',
+  defaults: '`turnout sidecar`, built JS, Node defaults',
+  dev: '`turnout dev`, built JS, pod settings',
   floor: 'bare node:http + undici pass-through, pod settings',
 };
 
@@ -188,7 +197,7 @@ function markdown(r: SidecarRssResult): string {
   const shipped = r.runs.shipped;
   const floor = r.runs.floor;
   return [
-    `The sidecar in front of the fake upstream, one route, decision lines printed to a pipe. Idle for ${IDLE_MS / 1000} s after start, then an open loop of ${r.rps} non-streaming req/s over ${r.connections} keep-alive connections (undici Pool in the bench process): ${WARMUP_S} s of warm-up, then ${r.seconds} s measured. Latency is counted from each request's due time, so queueing counts. VmRSS sampled every 250 ms from /proc/<pid>/status, from the start of the warm-up to the end of the load. Each column is a fresh process.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
+    `The sidecar in front of the fake upstream, one route, decision lines printed to a pipe. \`turnout sidecar\` runs as in a pod: the operator's push server (in the bench process, the real one, fed the bench policy through the real compiler) pushes the policy over TLS, authenticated by a service-account token, and the sidecar persists it to its state directory; measuring starts once /readyz answers 200. \`turnout dev\` (local mode) reads the same policy from YAML, so it also loads the YAML parser and the compiler. Idle for ${IDLE_MS / 1000} s after start, then an open loop of ${r.rps} non-streaming req/s over ${r.connections} keep-alive connections (undici Pool in the bench process): ${WARMUP_S} s of warm-up, then ${r.seconds} s measured. Latency is counted from each request's due time, so queueing counts. VmRSS sampled every 250 ms from /proc/<pid>/status, from the start of the warm-up to the end of the load. Each column is a fresh process.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
     '',
     `"Pod settings" are the environment the injector gives the sidecar container for the chart's default memory limit (\`sidecar.resources.limits.memory: ${r.chartMemoryLimit}\`), from \`sidecar/node-options.ts\`: ${Object.entries(
       r.shippedEnv as unknown as Record<string, string>,
@@ -224,7 +233,7 @@ function markdown(r: SidecarRssResult): string {
     '',
     ...(shipped
       ? [
-          `Sidecar with pod settings: max RSS at ${r.rps} req/s = **${fmt.mb(shipped.loadRssMax)} MB** (target ≤ 80 MB)${floor ? `; the bare pass-through floor under the same load and settings: ${fmt.mb(floor.loadRssMax)} MB, so the sidecar's routing, policy, telemetry and metrics add ${fmt.mb(shipped.loadRssMax - floor.loadRssMax)} MB` : ''}.`,
+          `\`turnout sidecar\` with pod settings: max RSS at ${r.rps} req/s = **${fmt.mb(shipped.loadRssMax)} MB** (target ≤ 80 MB)${floor ? `; the bare pass-through floor under the same load and settings: ${fmt.mb(floor.loadRssMax)} MB, so the sidecar's routing, policy, telemetry and metrics add ${fmt.mb(shipped.loadRssMax - floor.loadRssMax)} MB` : ''}.`,
         ]
       : []),
   ].join('\n');
@@ -240,7 +249,7 @@ export const sidecarRssSuite = defineSuite<SidecarRssResult>({
     if (!x) return [];
     return [
       {
-        metric: `sidecar RSS max at ${r.rps} req/s (turnout dev, built JS, pod settings)`,
+        metric: `sidecar RSS max at ${r.rps} req/s (turnout sidecar, built JS, pod settings)`,
         value: `${fmt.mb(x.loadRssMax)} MB`,
         target: '≤ 80 MB',
         pass: x.loadRssMax <= TARGET_RSS,
