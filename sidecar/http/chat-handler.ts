@@ -51,6 +51,13 @@ export function parseJsonBody(raw: Buffer): unknown {
   return value;
 }
 
+/**
+ * A call's decision, assembled only when its bookkeeping runs (telemetry/after-call.ts), from values
+ * fixed when the call was answered. Building it — a dozen fields, an ISO timestamp — right after the
+ * answer is sent would run just when a keep-alive caller's next request arrives.
+ */
+export type PendingDecision = () => Decision;
+
 /** Serves one inference call (Chat Completions or Messages); returns its decision, refusals included. */
 export async function handleChat(
   req: IncomingMessage,
@@ -58,7 +65,7 @@ export async function handleChat(
   opts: ChatHandlerOptions,
   clientSignal: AbortSignal,
   api: InboundApi = OPENAI_CHAT,
-): Promise<Decision | undefined> {
+): Promise<PendingDecision | undefined> {
   const startedAt = Date.now();
   const t0 = performance.now();
   const type = req.headers['content-type'];
@@ -99,7 +106,11 @@ export async function handleChat(
     redactor: opts.telemetry?.redactor,
   };
   if (call.captureContent) call.content = { input: inputContent(body) };
-  const decision = (extra: Partial<Decision> & { status: number }): Decision => ({
+  const decision: DecisionOf = (extra) => {
+    const latencyMs = Date.now() - startedAt; // now, when the call is answered; the rest can wait
+    return () => decisionOf(extra(), latencyMs);
+  };
+  const decisionOf = (extra: DecisionExtra, latencyMs: number): Decision => ({
     time: new Date(startedAt).toISOString(),
     snapshot: runtime.version,
     policy: call.route.policy.name,
@@ -113,7 +124,7 @@ export async function handleChat(
     stream: features.stream,
     attempts: call.attempts,
     skipped: call.skipped,
-    latencyMs: Date.now() - startedAt,
+    latencyMs,
     monoStart: t0,
     ...(call.affinityHit && { affinityHit: true }),
     ...(call.candidates && { candidates: call.candidates.map((c) => targetKey(c.target)) }),
@@ -130,32 +141,35 @@ export async function handleChat(
         'x-turnout-route': call.route.route.name,
         'x-turnout-attempts': String(call.attempts.length),
       });
-      (e as TurnoutError & { decision?: Decision }).decision = decision({
-        status: e.status,
-        errorCode: e.code,
-        errorMessage: e.message,
-      });
+      const { status, code, message } = e; // as they are now: the caller's copy may be redacted later
+      (e as TurnoutError & { decision?: PendingDecision }).decision = decision(() => ({
+        status,
+        errorCode: code,
+        errorMessage: message,
+      }));
     }
     throw e;
   }
 }
 
-type DecisionOf = (extra: Partial<Decision> & { status: number }) => Decision;
+type DecisionExtra = Partial<Decision> & { status: number };
+/** Fixes the call's latency now; `extra` (what the outcome adds) is read when the decision is built. */
+type DecisionOf = (extra: () => DecisionExtra) => PendingDecision;
 
 /** Cache, then admission (rate limits, budgets), then the attempt loop; settles what was spent. */
-async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise<Decision> {
+async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise<PendingDecision> {
   const cached = routeCache(call, api.name);
   const hit = cached?.cache.get(cached.key);
   if (cached && hit) {
     replay(call.res, hit);
-    return decision({
+    return decision(() => ({
       status: hit.status,
       provider: hit.provider ?? '',
       model: hit.model,
       cacheHit: true,
       ...(hit.usage && { usage: hit.usage }),
       costUSD: 0,
-    });
+    }));
   }
   const { admission, redirect } = admitOrRedirect(call);
   call.recordAnswer = cached !== undefined || call.captureContent === true;
@@ -177,7 +191,7 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
   if (cached) store(cached, out);
   if (call.content) call.content.output = outputContent(call.caller, out.recorded, out.finishReason);
   const last = call.attempts.at(-1);
-  return decision({
+  return decision(() => ({
     status: out.status,
     provider: out.provider,
     model: out.model,
@@ -193,7 +207,7 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
       errorMessage: out.streamError,
     }),
     ...(redirect && { budgetRedirect: redirect }),
-  });
+  }));
 }
 
 /** Admits the call; a budget with action route:<name> moves it to that route, without that budget. */

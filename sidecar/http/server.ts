@@ -8,7 +8,7 @@ import { shuttingDown, type Drain } from '../health/drain.ts';
 import type { SidecarState } from '../runtime-state.ts';
 import type { SnapshotStore } from '../snapshot/store.ts';
 import type { Decision } from '../upstream/call.ts';
-import { handleChat } from './chat-handler.ts';
+import { handleChat, type ChatHandlerOptions, type PendingDecision } from './chat-handler.ts';
 import {
   ANTHROPIC_MESSAGES,
   OPENAI_CHAT,
@@ -44,26 +44,39 @@ export interface SidecarServerOptions {
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export function createSidecarServer(opts: SidecarServerOptions): Server {
+  // What every call's handler is given: built once, not per request.
+  const chatOptions: ChatHandlerOptions = {
+    maxBodyBytes: opts.maxBodyBytes,
+    current: () => opts.store.current,
+    state: opts.state,
+    ...(opts.onDecision && { onDecision: opts.onDecision }),
+    telemetry: opts.telemetry?.hooks,
+  };
   const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-    void handle(req, res, opts);
+    void handle(req, res, opts, chatOptions);
   });
   return server;
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, opts: SidecarServerOptions): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: SidecarServerOptions,
+  chatOptions: ChatHandlerOptions,
+): Promise<void> {
   const path = (req.url ?? '/').split('?', 1)[0];
   // While draining, every answer closes its connection: keep-alive callers reconnect (to a new pod).
   if (opts.drain?.draining) res.shouldKeepAlive = false;
   try {
     switch (path) {
       case '/v1/chat/completions':
-        return await chat(req, res, opts, OPENAI_CHAT);
+        return await chat(req, res, opts, OPENAI_CHAT, chatOptions);
       case '/v1/messages':
-        return await chat(req, res, opts, ANTHROPIC_MESSAGES);
+        return await chat(req, res, opts, ANTHROPIC_MESSAGES, chatOptions);
       case '/v1/embeddings':
-        return await chat(req, res, opts, OPENAI_EMBEDDINGS);
+        return await chat(req, res, opts, OPENAI_EMBEDDINGS, chatOptions);
       case '/v1/responses':
-        return await chat(req, res, opts, OPENAI_RESPONSES);
+        return await chat(req, res, opts, OPENAI_RESPONSES, chatOptions);
       case '/v1/models':
         return requireMethod(req, 'GET', () => models(res, opts));
       default:
@@ -83,6 +96,7 @@ async function chat(
   res: ServerResponse,
   opts: SidecarServerOptions,
   api: InboundApi,
+  chatOptions: ChatHandlerOptions,
 ): Promise<void> {
   if (req.method !== 'POST') throw new TurnoutError('method_not_allowed', `use POST for ${req.url}`);
   if (opts.drain?.draining)
@@ -99,24 +113,12 @@ async function chat(
   });
   const tracer = opts.telemetry?.tracer;
   const start = tracer ? performance.now() : 0;
-  let decision: Decision | undefined;
+  let decision: PendingDecision | undefined;
   let failure: unknown;
   try {
-    decision = await handleChat(
-      req,
-      res,
-      {
-        maxBodyBytes: opts.maxBodyBytes,
-        current: () => opts.store.current,
-        state: opts.state,
-        ...(opts.onDecision && { onDecision: opts.onDecision }),
-        telemetry: opts.telemetry?.hooks,
-      },
-      client.signal,
-      api,
-    );
+    decision = await handleChat(req, res, chatOptions, client.signal, api);
   } catch (e) {
-    decision = (e as { decision?: Decision }).decision;
+    decision = (e as { decision?: PendingDecision }).decision;
     failure = e;
     throw e;
   } finally {
@@ -128,10 +130,11 @@ async function chat(
 }
 
 /** The answered call's metrics, spans (which set its trace id) and decision, in that order. */
-function record(req: IncomingMessage, decision: Decision, opts: SidecarServerOptions): void {
+function record(req: IncomingMessage, pending: PendingDecision, opts: SidecarServerOptions): void {
   const runtime = opts.store.current;
   const end = performance.now();
   const task = () => {
+    const decision = pending();
     opts.metrics.observe(decision);
     opts.telemetry?.tracer?.recordDecision(req, decision, runtime, end);
     opts.onDecision?.(decision);

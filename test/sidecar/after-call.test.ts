@@ -42,6 +42,19 @@ describe('bookkeeping after the answer', () => {
     assert.equal(s.decisions[0]?.status, 200);
   });
 
+  it("a decision's latency is the call's own, not the wait for its batch", async () => {
+    await (await chat(s.url, { model: 'smart' })).text(); // connection and first-call costs out of the way
+    const sent = performance.now();
+    const res = await chat(s.url, { model: 'smart' });
+    await res.text();
+    const elapsedMs = performance.now() - sent;
+    await new Promise((r) => setTimeout(r, 100));
+    const latencyMs = s.decisions.at(-1)?.latencyMs;
+    assert.ok(latencyMs !== undefined);
+    // Slack for Date.now()'s millisecond steps and a busy machine; a batch waits 25 ms.
+    assert.ok(latencyMs <= elapsedMs + 3, `latency ${latencyMs} ms, call took ${elapsedMs} ms`);
+  });
+
   it('a scrape right after an answer counts that call', async () => {
     const before = requestsOk(await (await fetch(`${s.url}/metrics`)).text());
     const res = await chat(s.url, { model: 'smart' });
