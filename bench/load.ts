@@ -14,6 +14,71 @@ export const STREAM_BODY = JSON.stringify({ ...(JSON.parse(CHAT_BODY) as object)
 const chatPath = (url: URL) => `${url.pathname.replace(/\/$/, '')}/chat/completions`;
 const elapsedUs = (start: bigint) => Number(process.hrtime.bigint() - start) / 1000;
 
+/** One exchange's timings, µs from send. */
+export interface Exchange {
+  /** First body byte at the client. */
+  first: number;
+  /** Last body byte. */
+  total: number;
+}
+
+/**
+ * One keep-alive connection to a path, one request at a time. Non-streaming answers must be 200;
+ * streams must also end with the OpenAI `[DONE]` event, so a proxy that cut or buffered nothing but the
+ * end cannot pass unnoticed.
+ */
+export class ClosedLoopClient {
+  readonly #baseUrl: string;
+  readonly #client: Client;
+  readonly #path: string;
+  readonly #headers: Record<string, string>;
+
+  constructor(baseUrl: string, headers: Record<string, string> = {}) {
+    const url = new URL(baseUrl);
+    this.#baseUrl = baseUrl;
+    this.#client = new Client(url.origin, { keepAliveTimeout: 60_000, pipelining: 1 });
+    this.#path = chatPath(url);
+    this.#headers = headers;
+  }
+
+  async json(body = CHAT_BODY): Promise<Exchange> {
+    const start = process.hrtime.bigint();
+    const res = await this.#client.request({
+      method: 'POST',
+      path: this.#path,
+      headers: { ...this.#headers, 'content-type': 'application/json' },
+      body,
+    });
+    await res.body.arrayBuffer();
+    if (res.statusCode !== 200) throw new Error(`${this.#baseUrl} answered ${res.statusCode}`);
+    const total = elapsedUs(start);
+    return { first: total, total };
+  }
+
+  async stream(body = STREAM_BODY): Promise<Exchange> {
+    const start = process.hrtime.bigint();
+    const res = await this.#client.request({
+      method: 'POST',
+      path: this.#path,
+      headers: { ...this.#headers, 'content-type': 'application/json', accept: 'text/event-stream' },
+      body,
+    });
+    let first = -1;
+    let tail = '';
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      if (first < 0) first = elapsedUs(start);
+      tail = (tail + chunk.toString('utf8')).slice(-64);
+    }
+    if (res.statusCode !== 200) throw new Error(`${this.#baseUrl} answered ${res.statusCode}`);
+    if (!tail.includes('[DONE]')) throw new Error(`${this.#baseUrl}: stream ended without [DONE]`);
+    return { first, total: elapsedUs(start) };
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}
+
 /**
  * Closed loop: one keep-alive connection, `n` requests one after another, each timed from send to the
  * last body byte. Returns latencies in microseconds.
@@ -24,23 +89,10 @@ export async function closedLoop(
   body = CHAT_BODY,
   headers: Record<string, string> = {},
 ): Promise<number[]> {
-  const url = new URL(baseUrl);
-  const client = new Client(url.origin, { keepAliveTimeout: 60_000, pipelining: 1 });
-  const path = chatPath(url);
+  const client = new ClosedLoopClient(baseUrl, headers);
   const out: number[] = new Array<number>(n);
   try {
-    for (let i = 0; i < n; i++) {
-      const start = process.hrtime.bigint();
-      const res = await client.request({
-        method: 'POST',
-        path,
-        headers: { ...headers, 'content-type': 'application/json' },
-        body,
-      });
-      await res.body.arrayBuffer();
-      if (res.statusCode !== 200) throw new Error(`${baseUrl} answered ${res.statusCode}`);
-      out[i] = elapsedUs(start);
-    }
+    for (let i = 0; i < n; i++) out[i] = (await client.json(body)).total;
   } finally {
     await client.close();
   }
@@ -54,42 +106,53 @@ export interface StreamTimings {
   total: number[];
 }
 
-/**
- * Closed loop of streaming requests on one keep-alive connection. Each stream must end with the
- * OpenAI `[DONE]` event, so a proxy that cut or buffered nothing but the end cannot pass unnoticed.
- */
+/** Closed loop of streaming requests on one keep-alive connection. */
 export async function streamLoop(
   baseUrl: string,
   n: number,
   body = STREAM_BODY,
   headers: Record<string, string> = {},
 ): Promise<StreamTimings> {
-  const url = new URL(baseUrl);
-  const client = new Client(url.origin, { keepAliveTimeout: 60_000, pipelining: 1 });
-  const path = chatPath(url);
+  const client = new ClosedLoopClient(baseUrl, headers);
   const out: StreamTimings = { ttft: new Array<number>(n), total: new Array<number>(n) };
   try {
     for (let i = 0; i < n; i++) {
-      const start = process.hrtime.bigint();
-      const res = await client.request({
-        method: 'POST',
-        path,
-        headers: { ...headers, 'content-type': 'application/json', accept: 'text/event-stream' },
-        body,
-      });
-      let first = -1;
-      let tail = '';
-      for await (const chunk of res.body as AsyncIterable<Buffer>) {
-        if (first < 0) first = elapsedUs(start);
-        tail = (tail + chunk.toString('utf8')).slice(-64);
-      }
-      if (res.statusCode !== 200) throw new Error(`${baseUrl} answered ${res.statusCode}`);
-      if (!tail.includes('[DONE]')) throw new Error(`${baseUrl}: stream ended without [DONE]`);
+      const { first, total } = await client.stream(body);
       out.ttft[i] = first;
-      out.total[i] = elapsedUs(start);
+      out.total[i] = total;
     }
   } finally {
     await client.close();
+  }
+  return out;
+}
+
+/**
+ * Closed loop over several paths at once, taking turns request by request: request i goes to every
+ * path once, starting with path i mod k. Paths measured in turns share every moment of the machine, so
+ * a burst of other work, or a CPU that slows down, lands on all of them alike instead of on whichever
+ * path's round it fell in; the rotating start means no path always runs right after the same other one.
+ * Returns each path's exchanges in order.
+ */
+export async function inTurns<P extends string>(
+  urls: Record<P, string>,
+  n: number,
+  kind: 'json' | 'stream',
+): Promise<Record<P, Exchange[]>> {
+  const paths = Object.keys(urls) as P[];
+  const clients = paths.map((p) => new ClosedLoopClient(urls[p]));
+  const out = Object.fromEntries(paths.map((p) => [p, [] as Exchange[]])) as Record<P, Exchange[]>;
+  try {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < paths.length; j++) {
+        const k = (i + j) % paths.length;
+        const client = clients[k] as ClosedLoopClient;
+        const timing = kind === 'json' ? await client.json() : await client.stream();
+        out[paths[k] as P].push(timing);
+      }
+    }
+  } finally {
+    await Promise.all(clients.map((c) => c.close()));
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // Issue #3, streaming: time to first token (first body byte at the client) and total stream time,
 // direct vs bare pass-through vs sidecar, with the fake upstream streaming 20 deltas a little apart.
-import { median, percentile, streamLoop, type StreamTimings } from '../load.ts';
+import { inTurns, median, percentile, type Exchange } from '../load.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
 import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
 
@@ -24,6 +24,8 @@ export interface StreamTtftResult {
   addedTtftP50: Record<'passthrough' | 'sidecar', number>;
   addedTotalP50: Record<'passthrough' | 'sidecar', number>;
   ratioTtftP50: number;
+  /** Each round's own ratio, for the spread. */
+  roundRatios?: number[];
 }
 
 const CHUNKS = 20;
@@ -46,20 +48,38 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       sidecar: sidecar.url,
     };
     const paths = Object.keys(targets) as Path[];
-    for (const p of paths) await streamLoop(targets[p], Math.min(100, streams)); // warm-up
-    const samples: Record<Path, StreamTimings[]> = { direct: [], passthrough: [], sidecar: [] };
+    await inTurns(targets, Math.min(100, streams), 'stream'); // warm-up: JIT, pools
+    const samples: Record<Path, Exchange[][]> = { direct: [], passthrough: [], sidecar: [] };
     for (let round = 0; round < rounds; round++) {
-      for (const p of paths) samples[p].push(await streamLoop(targets[p], streams));
+      const turns = await inTurns(targets, streams, 'stream');
+      for (const p of paths) samples[p].push(turns[p]);
     }
-    const stat = (p: Path, k: keyof StreamTimings): Stat => ({
-      p50: median(samples[p].map((s) => percentile(s[k], 50))),
-      p99: median(samples[p].map((s) => percentile(s[k], 99))),
+    const p50 = (xs: Exchange[], k: keyof Exchange) =>
+      percentile(
+        xs.map((x) => x[k]),
+        50,
+      );
+    const stat = (p: Path, k: keyof Exchange): Stat => ({
+      p50: median(samples[p].map((s) => p50(s, k))),
+      p99: median(
+        samples[p].map((s) =>
+          percentile(
+            s.map((x) => x[k]),
+            99,
+          ),
+        ),
+      ),
     });
-    const result = (p: Path): PathResult => ({ ttft: stat(p, 'ttft'), total: stat(p, 'total') });
+    const result = (p: Path): PathResult => ({ ttft: stat(p, 'first'), total: stat(p, 'total') });
     const out = { direct: result('direct'), passthrough: result('passthrough'), sidecar: result('sidecar') };
     const added = (k: keyof PathResult) => ({
       passthrough: out.passthrough[k].p50 - out.direct[k].p50,
       sidecar: out.sidecar[k].p50 - out.direct[k].p50,
+    });
+    const roundRatios = samples.direct.map((d, i) => {
+      const direct = p50(d, 'first');
+      const addedBy = (p: Path) => p50(samples[p][i] as Exchange[], 'first') - direct;
+      return addedBy('sidecar') / addedBy('passthrough');
     });
     const addedTtftP50 = added('ttft');
     return {
@@ -71,6 +91,7 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       addedTtftP50,
       addedTotalP50: added('total'),
       ratioTtftP50: addedTtftP50.sidecar / addedTtftP50.passthrough,
+      roundRatios,
     };
   } finally {
     for (const s of started.reverse()) await s.stop();
@@ -85,7 +106,7 @@ function markdown(r: StreamTtftResult): string {
     return `| ${name} | ${fmt.us(x.ttft.p50)} | ${fmt.us(x.ttft.p99)} | ${addT} | ${fmt.us(x.total.p50)} | ${fmt.us(x.total.p99)} | ${addS} |`;
   };
   return [
-    `Closed loop, streaming (\`stream: true\`), ${r.streams} sequential streams per round on one keep-alive connection, ${r.rounds} interleaved rounds. The fake streams ${r.chunks} content deltas ${r.chunkDelayMs} ms apart. TTFT is send → first body byte at the client; total is send → last byte (each stream is checked to end with \`[DONE]\`). Medians of the rounds' percentiles, µs.`,
+    `Closed loop, streaming (\`stream: true\`), one keep-alive connection per path, the paths taking turns stream by stream (each stream goes to direct, pass-through and sidecar in rotating order), ${r.streams} streams per path per round, ${r.rounds} rounds. The fake streams ${r.chunks} content deltas ${r.chunkDelayMs} ms apart. TTFT is send → first body byte at the client; total is send → last byte (each stream is checked to end with \`[DONE]\`). Medians of the rounds' percentiles, µs.`,
     '',
     '| path | TTFT p50 | TTFT p99 | added TTFT p50 | total p50 | total p99 | added total p50 |',
     '|---|---:|---:|---:|---:|---:|---:|',
@@ -93,9 +114,13 @@ function markdown(r: StreamTtftResult): string {
     row('bare node:http + undici pass-through', 'passthrough'),
     row('Turnout sidecar (turnout dev)', 'sidecar'),
     '',
-    `Sidecar added TTFT p50 / pass-through added TTFT p50 = **${fmt.ratio(r.ratioTtftP50)}** (issue #3 target ≤ 1.25×).`,
+    `Sidecar added TTFT p50 / pass-through added TTFT p50 = **${fmt.ratio(r.ratioTtftP50)}** (issue #3 target ≤ 1.25×); the rounds' own ratios: ${roundRatios(r)}.`,
   ].join('\n');
 }
+
+/** Older results (before rounds were taken in turns) have no per-round ratios. */
+const roundRatios = (r: StreamTtftResult) =>
+  r.roundRatios ? r.roundRatios.map((x) => fmt.ratio(x)).join(', ') : 'not recorded';
 
 export const streamTtftSuite = defineSuite<StreamTtftResult>({
   name: 'stream-ttft',
