@@ -230,3 +230,18 @@ export function percentile(values: readonly number[], p: number): number {
 export function median(values: readonly number[]): number {
   return percentile(values, 50);
 }
+
+/**
+ * Each round's own ratio of what `subject` adds over `direct` at p50 to what `floor` adds, from the
+ * rounds' latencies (µs) of the three paths: how much the headline ratio moved between rounds.
+ */
+export function roundRatios(
+  direct: readonly number[][],
+  floor: readonly number[][],
+  subject: readonly number[][],
+): number[] {
+  return direct.map((d, i) => {
+    const base = percentile(d, 50);
+    return (percentile(subject[i] ?? [], 50) - base) / (percentile(floor[i] ?? [], 50) - base);
+  });
+}

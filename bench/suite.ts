@@ -59,4 +59,7 @@ export const fmt = {
   ms: (v: number, digits = 1) => v.toFixed(digits),
   mb: (bytes: number) => (bytes / 2 ** 20).toFixed(1),
   ratio: (v: number) => `${v.toFixed(2)}×`,
+  /** Per-round ratios; results from before they were recorded have none. */
+  ratios: (vs: readonly number[] | undefined) =>
+    vs ? vs.map((v) => `${v.toFixed(2)}×`).join(', ') : 'not recorded',
 };

@@ -1,6 +1,6 @@
 // Issues #2 and #3: what the sidecar adds per non-streaming request over a direct call, next to what the
 // thinnest possible Node proxy adds. Same machine, same run, interleaved rounds, medians reported.
-import { closedLoop, median, percentile } from '../load.ts';
+import { inTurns, median, percentile, roundRatios } from '../load.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
 import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
 
@@ -17,6 +17,8 @@ export interface ProxyOverheadResult {
   latency: Record<Path, P50P99>;
   added: Record<'passthrough' | 'sidecar', P50P99>;
   ratioP50: number;
+  /** Each round's own p50 ratio, for the spread (absent in results from before rounds took turns). */
+  roundRatios?: number[];
 }
 
 export async function proxyOverhead(cfg: BenchConfig): Promise<ProxyOverheadResult> {
@@ -35,10 +37,11 @@ export async function proxyOverhead(cfg: BenchConfig): Promise<ProxyOverheadResu
       sidecar: sidecar.url,
     };
     const paths = Object.keys(targets) as Path[];
-    for (const p of paths) await closedLoop(targets[p], Math.min(500, requests)); // warm-up: JIT, pools
+    await inTurns(targets, Math.min(500, requests), 'json'); // warm-up: JIT, pools
     const samples: Record<Path, number[][]> = { direct: [], passthrough: [], sidecar: [] };
     for (let round = 0; round < rounds; round++) {
-      for (const p of paths) samples[p].push(await closedLoop(targets[p], requests));
+      const turns = await inTurns(targets, requests, 'json');
+      for (const p of paths) samples[p].push(turns[p].map((x) => x.total));
     }
     const summary = (p: Path): P50P99 => ({
       p50: median(samples[p].map((s) => percentile(s, 50))),
@@ -54,7 +57,9 @@ export async function proxyOverhead(cfg: BenchConfig): Promise<ProxyOverheadResu
       p99: latency[p].p99 - latency.direct.p99,
     });
     const added = { passthrough: addedOf('passthrough'), sidecar: addedOf('sidecar') };
-    return { requests, rounds, latency, added, ratioP50: added.sidecar.p50 / added.passthrough.p50 };
+    const ratioP50 = added.sidecar.p50 / added.passthrough.p50;
+    const ratios = roundRatios(samples.direct, samples.passthrough, samples.sidecar);
+    return { requests, rounds, latency, added, ratioP50, roundRatios: ratios };
   } finally {
     for (const s of started.reverse()) await s.stop();
   }
@@ -64,7 +69,7 @@ export function proxyOverheadMarkdown(r: ProxyOverheadResult): string {
   const row = (name: string, l: P50P99, a?: P50P99) =>
     `| ${name} | ${fmt.us(l.p50)} | ${fmt.us(l.p99)} | ${a ? fmt.us(a.p50) : '—'} | ${a ? fmt.us(a.p99) : '—'} |`;
   return [
-    `Closed loop, non-streaming, ${r.requests} sequential keep-alive requests per round, ${r.rounds} interleaved rounds; medians of the rounds' percentiles, µs.`,
+    `Closed loop, non-streaming, one keep-alive connection per path, the paths taking turns request by request (each request goes to direct, pass-through and sidecar in rotating order), ${r.requests} requests per path per round, ${r.rounds} rounds; medians of the rounds' percentiles, µs.`,
     '',
     '| path | p50 | p99 | added p50 | added p99 |',
     '|---|---:|---:|---:|---:|',
@@ -72,7 +77,7 @@ export function proxyOverheadMarkdown(r: ProxyOverheadResult): string {
     row('bare node:http + undici pass-through', r.latency.passthrough, r.added.passthrough),
     row('Turnout sidecar (turnout dev)', r.latency.sidecar, r.added.sidecar),
     '',
-    `Sidecar added p50 / pass-through added p50 = **${fmt.ratio(r.ratioP50)}** (issue #2 target ≤ 1.5×, issue #3 target ≤ 1.25×).`,
+    `Sidecar added p50 / pass-through added p50 = **${fmt.ratio(r.ratioP50)}** (issue #2 target ≤ 1.5×, issue #3 target ≤ 1.25×); the rounds' own ratios: ${fmt.ratios(r.roundRatios)}.`,
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 // Issue #3, streaming: time to first token (first body byte at the client) and total stream time,
 // direct vs bare pass-through vs sidecar, with the fake upstream streaming 20 deltas a little apart.
-import { inTurns, median, percentile, type Exchange } from '../load.ts';
+import { inTurns, median, percentile, roundRatios, type Exchange } from '../load.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
 import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
 
@@ -76,11 +76,7 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       passthrough: out.passthrough[k].p50 - out.direct[k].p50,
       sidecar: out.sidecar[k].p50 - out.direct[k].p50,
     });
-    const roundRatios = samples.direct.map((d, i) => {
-      const direct = p50(d, 'first');
-      const addedBy = (p: Path) => p50(samples[p][i] as Exchange[], 'first') - direct;
-      return addedBy('sidecar') / addedBy('passthrough');
-    });
+    const firsts = (p: Path) => samples[p].map((round) => round.map((x) => x.first));
     const addedTtftP50 = added('ttft');
     return {
       streams,
@@ -91,7 +87,7 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       addedTtftP50,
       addedTotalP50: added('total'),
       ratioTtftP50: addedTtftP50.sidecar / addedTtftP50.passthrough,
-      roundRatios,
+      roundRatios: roundRatios(firsts('direct'), firsts('passthrough'), firsts('sidecar')),
     };
   } finally {
     for (const s of started.reverse()) await s.stop();
@@ -114,13 +110,9 @@ function markdown(r: StreamTtftResult): string {
     row('bare node:http + undici pass-through', 'passthrough'),
     row('Turnout sidecar (turnout dev)', 'sidecar'),
     '',
-    `Sidecar added TTFT p50 / pass-through added TTFT p50 = **${fmt.ratio(r.ratioTtftP50)}** (issue #3 target ≤ 1.25×); the rounds' own ratios: ${roundRatios(r)}.`,
+    `Sidecar added TTFT p50 / pass-through added TTFT p50 = **${fmt.ratio(r.ratioTtftP50)}** (issue #3 target ≤ 1.25×); the rounds' own ratios: ${fmt.ratios(r.roundRatios)}.`,
   ].join('\n');
 }
-
-/** Older results (before rounds were taken in turns) have no per-round ratios. */
-const roundRatios = (r: StreamTtftResult) =>
-  r.roundRatios ? r.roundRatios.map((x) => fmt.ratio(x)).join(', ') : 'not recorded';
 
 export const streamTtftSuite = defineSuite<StreamTtftResult>({
   name: 'stream-ttft',

@@ -1,0 +1,70 @@
+// The latency suites' load helpers: paths taking turns must rotate fairly and count every exchange, a
+// stream that does not end with [DONE] must fail the run, and per-round ratios must be what they say.
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { ClosedLoopClient, inTurns, roundRatios } from '../../bench/load.ts';
+
+const arrivals: string[] = [];
+
+function server(name: string, streamEnd = 'data: [DONE]\n\n'): Promise<Server> {
+  const s = createServer((req, res) => {
+    arrivals.push(name);
+    req.resume();
+    req.on('end', () => {
+      if (req.headers.accept === 'text/event-stream') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('data: {"choices":[]}\n\n');
+        res.end(streamEnd);
+      } else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      }
+    });
+  });
+  return new Promise((resolve) => s.listen(0, '127.0.0.1', () => resolve(s)));
+}
+
+const urlOf = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}/v1`;
+
+describe('bench load helpers', () => {
+  const servers: Server[] = [];
+  before(async () => {
+    servers.push(await server('a'), await server('b'), await server('c'), await server('cut', ''));
+  });
+  after(() => {
+    for (const s of servers) s.close();
+  });
+
+  it('takes turns request by request, rotating which path goes first', async () => {
+    arrivals.length = 0;
+    const [a, b, c] = servers as [Server, Server, Server];
+    const out = await inTurns({ a: urlOf(a), b: urlOf(b), c: urlOf(c) }, 4, 'json');
+    assert.deepEqual(arrivals, ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b', 'a', 'b', 'c']);
+    for (const path of ['a', 'b', 'c'] as const) {
+      assert.equal(out[path].length, 4);
+      for (const x of out[path]) assert.ok(x.total > 0 && x.first === x.total);
+    }
+  });
+
+  it('times a stream to its first byte and its end', async () => {
+    const out = await inTurns({ a: urlOf(servers[0] as Server) }, 2, 'stream');
+    for (const x of out.a) assert.ok(x.first > 0 && x.first <= x.total);
+  });
+
+  it('fails a stream that ends without [DONE]', async () => {
+    const client = new ClosedLoopClient(urlOf(servers[3] as Server));
+    try {
+      await assert.rejects(client.stream(), /stream ended without \[DONE\]/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('gives each round its own added-latency ratio', () => {
+    // Round 1: direct 100, floor 200 (+100), subject 250 (+150) → 1.5; round 2: +200 vs +100 → 0.5.
+    const ratios = roundRatios([[100], [100]], [[200], [300]], [[250], [200]]);
+    assert.deepEqual(ratios, [1.5, 0.5]);
+  });
+});
