@@ -41,8 +41,9 @@ summary table, never in tests. Latency suites run every server in its own proces
 load generator (undici) in the bench process, all on one machine, so they compare paths measured side by
 side in one run rather than claim absolute numbers: "added" is a path's latency minus the direct path's,
 and the ratios divide what the sidecar adds by what a bare Node pass-through adds. Closed-loop numbers
-are medians over interleaved rounds; open-loop latency counts from when each request was due, so
-queueing shows. The machine may be shared: each section says how busy the CPUs were with other work just
+are medians over interleaved rounds; in the sidecar suites the paths also take turns request by request,
+so a busy or slow moment of the machine lands on every path alike. Open-loop latency counts from when
+each request was due, so queueing shows. The machine may be shared: each section says how busy the CPUs were with other work just
 before it started, and the 1-minute load average before and after (2 means both cores busy); a high
 figure means latency tails are partly other work (\`BENCH_QUIET_CPU=0.25\` makes each suite wait for a
 quieter moment). Memory is VmRSS as the kernel reports it (what a pod's memory limit is compared with);

@@ -1,7 +1,7 @@
 // Issue #6: what tracing costs per request. Two `turnout dev` processes on the same one-route policy and
 // fake upstream, one with tracing off (OTEL_TRACES_EXPORTER=none) and one tracing every call
 // (OTEL_TRACES_SAMPLER=always_on) through the batching OTLP/HTTP protobuf exporter to a sink in this
-// process; closed loop, interleaved rounds (order alternating), medians of the rounds' percentiles.
+// process; closed loop, the two taking turns request by request, medians of the rounds' percentiles.
 // Next to it, in process and free of scheduling noise: the CPU time tracing spends per call (recording
 // the span tree of a decision, and encoding it as OTLP protobuf), which bounds what it can add.
 import type { IncomingMessage } from 'node:http';
@@ -15,7 +15,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { closedLoop, median, percentile } from '../load.ts';
+import { inTurns, median, percentile } from '../load.ts';
 import { here, startNode, type Started } from '../processes.ts';
 import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
 
@@ -221,13 +221,13 @@ async function tracingOverhead(cfg: BenchConfig): Promise<TracingOverheadResult>
       }),
     };
     started.push(sidecars.off, sidecars.on);
-    const url = (v: Variant) => sidecars[v].url;
-    for (const v of ['off', 'on'] as const) await closedLoop(url(v), Math.min(1000, requests)); // JIT, pools
+    const urls = { off: sidecars.off.url, on: sidecars.on.url };
+    await inTurns(urls, Math.min(1000, requests), 'json'); // JIT, pools
     const samples: Record<Variant, number[][]> = { off: [], on: [] };
     for (let round = 0; round < rounds; round++) {
-      // Alternate which goes first, so drift over the run (thermal, other load) falls on both alike.
-      const order: Variant[] = round % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
-      for (const v of order) samples[v].push(await closedLoop(url(v), requests));
+      // Request by request, alternating which goes first: drift over the run falls on both alike.
+      const turns = await inTurns(urls, requests, 'json');
+      for (const v of ['off', 'on'] as const) samples[v].push(turns[v].map((x) => x.total));
     }
     const summary = (v: Variant): P50P99 => ({
       p50: median(samples[v].map((s) => percentile(s, 50))),
@@ -268,7 +268,7 @@ async function tracingOverhead(cfg: BenchConfig): Promise<TracingOverheadResult>
 function markdown(r: TracingOverheadResult): string {
   const row = (name: string, l: P50P99) => `| ${name} | ${fmt.us(l.p50)} | ${fmt.us(l.p99)} |`;
   return [
-    `Closed loop, non-streaming, ${r.requests} sequential keep-alive requests per round, ${r.rounds} interleaved rounds (order alternating); medians of the rounds' percentiles, µs. Both are \`turnout dev --quiet\` on the same one-route policy; the traced one records a call span and an attempt span per request and exports them in batches (OTLP/HTTP protobuf, ${r.exports.requests} export requests, ${fmt.mb(r.exports.bytes)} MiB).`,
+    `Closed loop, non-streaming, one keep-alive connection per sidecar, the two taking turns request by request (alternating which goes first), ${r.requests} requests each per round, ${r.rounds} rounds; medians of the rounds' percentiles, µs. Both are \`turnout dev --quiet\` on the same one-route policy; the traced one records a call span and an attempt span per request and exports them in batches (OTLP/HTTP protobuf, ${r.exports.requests} export requests, ${fmt.mb(r.exports.bytes)} MiB).`,
     '',
     '| sidecar | p50 | p99 |',
     '|---|---:|---:|',
