@@ -54,21 +54,11 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       const turns = await inTurns(targets, streams, 'stream');
       for (const p of paths) samples[p].push(turns[p]);
     }
-    const p50 = (xs: Exchange[], k: keyof Exchange) =>
-      percentile(
-        xs.map((x) => x[k]),
-        50,
-      );
+    // One series per round of one path: its TTFTs or its totals.
+    const series = (p: Path, k: keyof Exchange) => samples[p].map((round) => round.map((x) => x[k]));
     const stat = (p: Path, k: keyof Exchange): Stat => ({
-      p50: median(samples[p].map((s) => p50(s, k))),
-      p99: median(
-        samples[p].map((s) =>
-          percentile(
-            s.map((x) => x[k]),
-            99,
-          ),
-        ),
-      ),
+      p50: median(series(p, k).map((s) => percentile(s, 50))),
+      p99: median(series(p, k).map((s) => percentile(s, 99))),
     });
     const result = (p: Path): PathResult => ({ ttft: stat(p, 'first'), total: stat(p, 'total') });
     const out = { direct: result('direct'), passthrough: result('passthrough'), sidecar: result('sidecar') };
@@ -76,7 +66,6 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       passthrough: out.passthrough[k].p50 - out.direct[k].p50,
       sidecar: out.sidecar[k].p50 - out.direct[k].p50,
     });
-    const firsts = (p: Path) => samples[p].map((round) => round.map((x) => x.first));
     const addedTtftP50 = added('ttft');
     return {
       streams,
@@ -87,7 +76,11 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       addedTtftP50,
       addedTotalP50: added('total'),
       ratioTtftP50: addedTtftP50.sidecar / addedTtftP50.passthrough,
-      roundRatios: roundRatios(firsts('direct'), firsts('passthrough'), firsts('sidecar')),
+      roundRatios: roundRatios(
+        series('direct', 'first'),
+        series('passthrough', 'first'),
+        series('sidecar', 'first'),
+      ),
     };
   } finally {
     for (const s of started.reverse()) await s.stop();
