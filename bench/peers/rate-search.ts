@@ -1,10 +1,15 @@
 // The highest request rate a gateway sustains with p99 ≤ a limit, found by probing rates in an open
 // loop: step up (or down) by a factor until one rate passes and the next fails, then bisect
-// geometrically until the bracket is within 10%. Latency counts from each request's due time (see
-// openLoop), so a gateway that falls behind shows it as queueing instead of hiding it.
-import { CHAT_BODY, openLoop, percentile } from '../load.ts';
+// geometrically until the bracket is within 10%. The load comes from vegeta (see vegeta.ts for why not
+// the bench's own Node generator); latency counts from each request's due time, so a gateway that falls
+// behind shows it as queueing instead of hiding it.
+import { CHAT_BODY, percentile } from '../load.ts';
 import type { RunningGateway } from './gateway.ts';
 import { coreTimes, treeCpuSeconds } from './proc.ts';
+import { attack } from './vegeta.ts';
+
+/** Where a probe sends its load: a gateway, or the fake upstream itself (the load side's own ceiling). */
+export type ProbeTarget = Pick<RunningGateway, 'baseUrl' | 'headers' | 'pid'>;
 
 export interface ProbeOptions {
   /** Seconds measured per probe (stretched so a probe has at least MIN_SAMPLES requests). */
@@ -44,20 +49,43 @@ const PRECISION = 1.1;
 /** A warm-up this far over the limit fails the probe without the measured window (saves the drain time). */
 const HOPELESS = 5;
 
-export async function probe(gw: RunningGateway, rate: number, opts: ProbeOptions): Promise<Probe> {
-  const load = { rps: rate, connections: opts.connections };
-  const warm = await openLoop(gw.baseUrl, { ...load, seconds: WARMUP_SECONDS }, CHAT_BODY, gw.headers);
+export async function probe(gw: ProbeTarget, rate: number, opts: ProbeOptions): Promise<Probe> {
+  const load = {
+    url: `${gw.baseUrl.replace(/\/$/, '')}/chat/completions`,
+    body: CHAT_BODY,
+    headers: gw.headers,
+    rps: rate,
+    connections: opts.connections,
+  };
+  const warm = await attack({ ...load, seconds: WARMUP_SECONDS });
   const warmP99 = percentile(warm.latencies, 99);
   const base = { rate, gatewayCpu: Number.NaN, loadCoreBusy: Number.NaN };
   if (warm.errors > 0 || !(warmP99 <= opts.p99LimitUs * HOPELESS))
     return { ...base, pass: false, p99: warmP99, errors: warm.errors, achievedRps: warm.achievedRps };
   const seconds = Math.max(opts.stepSeconds, MIN_SAMPLES / rate);
-  const cpu0 = treeCpuSeconds(gw.pid);
-  const core0 = coreTimes(opts.loadCpu);
-  const t0 = performance.now();
-  const run = await openLoop(gw.baseUrl, { ...load, seconds }, CHAT_BODY, gw.headers);
-  const wall = (performance.now() - t0) / 1000;
-  const core1 = coreTimes(opts.loadCpu);
+  // CPU is counted while vegeta runs, not while it starts or while its results are decoded.
+  let cpu0 = 0;
+  let core0 = { busy: 0, total: 0 };
+  let t0 = 0;
+  let window = { gatewayCpu: Number.NaN, loadCoreBusy: Number.NaN };
+  const run = await attack(
+    { ...load, seconds },
+    {
+      started() {
+        cpu0 = treeCpuSeconds(gw.pid);
+        core0 = coreTimes(opts.loadCpu);
+        t0 = performance.now();
+      },
+      finished() {
+        const wall = (performance.now() - t0) / 1000;
+        const core1 = coreTimes(opts.loadCpu);
+        window = {
+          gatewayCpu: (treeCpuSeconds(gw.pid) - cpu0) / wall,
+          loadCoreBusy: (core1.busy - core0.busy) / Math.max(1, core1.total - core0.total),
+        };
+      },
+    },
+  );
   const p99 = percentile(run.latencies, 99);
   return {
     rate,
@@ -65,8 +93,7 @@ export async function probe(gw: RunningGateway, rate: number, opts: ProbeOptions
     p99,
     errors: run.errors,
     achievedRps: run.achievedRps,
-    gatewayCpu: (treeCpuSeconds(gw.pid) - cpu0) / wall,
-    loadCoreBusy: (core1.busy - core0.busy) / Math.max(1, core1.total - core0.total),
+    ...window,
   };
 }
 

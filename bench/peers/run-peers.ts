@@ -12,7 +12,7 @@ import { DOWN_STEP, MODEL, OK_STEP, startFake, startGateway, stopGateway, type F
 import type { GatewayUnderTest } from './fixture.ts';
 import { GATEWAYS } from './index.ts';
 import { pinSelf, treeRss } from './proc.ts';
-import { probe, searchMaxRate, type ProbeOptions } from './rate-search.ts';
+import { probe, searchMaxRate, type ProbeOptions, type ProbeTarget } from './rate-search.ts';
 
 export interface Pct {
   p50: number;
@@ -58,6 +58,11 @@ export interface PeersResult {
   /** "gateway on CPU 1, load generator and fakes on CPU 0", or why nothing was pinned. */
   pinning: string;
   direct: Paths;
+  /**
+   * The same rate search straight at the fake upstream: what the load core (vegeta and the fake) sustains
+   * with p99 ≤ the limit, the ceiling any gateway's figure is read against. Median over rounds, req/s.
+   */
+  directMaxRate?: { median: number; rounds: number[] };
   gateways: GatewayResult[];
 }
 
@@ -228,23 +233,24 @@ export async function runPeers(benchCfg: BenchConfig): Promise<PeersResult> {
     const rates = new Map<GatewayUnderTest, { rate: number; p99: number; cpu: number; busy: number }[]>();
     const loadRss = new Map<GatewayUnderTest, number>();
     const probes = new Map<GatewayUnderTest, number>();
+    const directRates: number[] = [];
+    const fakeAsTarget = { baseUrl: routesTo.single.baseUrl, headers: {}, pid: routesTo.single.server.pid };
+    const search = (target: ProbeTarget, round: number, previous: number | undefined) =>
+      searchMaxRate((rate) => probe(target, rate, opts), previous || FIRST_RATE, round === 0 ? 2 : 1.25);
     for (let round = 0; round < cfg.rounds; round++) {
+      process.stderr.write(`bench: peers: open loop round ${round + 1}/${cfg.rounds}, direct\n`);
+      directRates.push((await search(fakeAsTarget, round, directRates.at(-1))).maxRate);
       for (const g of rotate(live(), round)) {
         const single = g.single;
         if (!single) continue;
         process.stderr.write(`bench: peers: open loop round ${round + 1}/${cfg.rounds}, ${g.gateway.name}\n`);
         const previous = rates.get(g) ?? [];
-        const start = previous.at(-1)?.rate || FIRST_RATE;
         const timer = setInterval(
           () => loadRss.set(g, Math.max(loadRss.get(g) ?? 0, treeRss(single.pid))),
           RSS_SAMPLE_MS,
         );
         try {
-          const found = await searchMaxRate(
-            (rate) => probe(single, rate, opts),
-            start,
-            round === 0 ? 2 : 1.25,
-          );
+          const found = await search(single, round, previous.at(-1)?.rate);
           const at = found.atMax;
           previous.push({
             rate: found.maxRate,
@@ -324,9 +330,10 @@ export async function runPeers(benchCfg: BenchConfig): Promise<PeersResult> {
       p99LimitMs: P99_LIMIT_MS,
       connections: CONNECTIONS,
       pinning: pin
-        ? `gateway pinned to CPU ${GATEWAY_CPU}; load generator (the bench process) and fakes pinned to CPU ${LOAD_CPU}`
+        ? `gateway pinned to CPU ${GATEWAY_CPU}; load generators (the bench process, vegeta) and fakes pinned to CPU ${LOAD_CPU}`
         : `not pinned: only ${availableParallelism()} CPU available`,
       direct: directPaths,
+      ...(directRates.length > 0 && { directMaxRate: { median: median(directRates), rounds: directRates } }),
       gateways: under.map((g) => results.get(g) as GatewayResult),
     };
   } finally {

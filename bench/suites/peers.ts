@@ -73,6 +73,11 @@ function rateTable(r: PeersResult): string[] {
   ];
 }
 
+const directCeiling = (r: PeersResult) =>
+  r.directMaxRate
+    ? ` (here ${Math.round(r.directMaxRate.median)} req/s; rounds ${r.directMaxRate.rounds.map((x) => Math.round(x)).join(', ')})`
+    : '';
+
 function markdown(r: PeersResult): string {
   const problems = r.gateways.flatMap((g) => [
     ...(g.error === undefined ? [] : [`${g.name}: ${g.error.split('\n').slice(0, 6).join(' ')}`]),
@@ -81,7 +86,7 @@ function markdown(r: PeersResult): string {
     ),
   ]);
   return [
-    `Every gateway runs in its own process in front of the same simulated OpenAI upstreams (bench/upstream-process.ts, each stream 20 deltas 1 ms apart), configured with its own native config for a single-target route and a fallback route (primary → fallback on connection errors, 429 and 5xx); docs/benchmarks.md shows the configs. ${r.pinning}. Closed loop: ${r.requests} sequential non-stream requests per route and ${r.streams} streams per round on one keep-alive connection, ${r.rounds} interleaved rounds (the order rotates each round), medians of the rounds' p50 and p99, µs; "added" is minus the direct path (for the fallback route, minus direct to its primary; its primary is healthy, so this is what having a fallback configured costs). Open loop: requests due at a fixed rate over ${r.connections} keep-alive connections, latency counted from each request's due time; a rate passes when p99 ≤ ${r.p99LimitMs} ms with no errors over ${r.stepSeconds} s (at least 300 requests) after 1 s of warm-up at that rate; each round steps up ×2 (later rounds ×1.25 from the last answer) and bisects to within 10%, and the table gives the median of the ${r.rounds} rounds. A load-core figure near 100% means the load generator and fakes, not the gateway, were the limit. RSS is VmRSS of the gateway's process tree: idle 3 s after start, and the max sampled every 250 ms during its open-loop probes. Failover: 10 requests to a fresh fallback-route instance whose primary answers 503, and 10 to the measured one after its primary was stopped, with the median time each took.`,
+    `Every gateway runs in its own process in front of the same simulated OpenAI upstreams (bench/upstream-process.ts, each stream 20 deltas 1 ms apart), configured with its own native config for a single-target route and a fallback route (primary → fallback on connection errors, 429 and 5xx); docs/benchmarks.md shows the configs. ${r.pinning}. Closed loop: ${r.requests} sequential non-stream requests per route and ${r.streams} streams per round on one keep-alive connection, ${r.rounds} interleaved rounds (the order rotates each round), medians of the rounds' p50 and p99, µs; "added" is minus the direct path (for the fallback route, minus direct to its primary; its primary is healthy, so this is what having a fallback configured costs). Open loop: requests due at a fixed rate over at most ${r.connections} keep-alive connections, sent by vegeta (a Go load generator: straight at the fake, the bench's own Node generator measured p99 5–40 ms by itself at 200–3,200 req/s), latency counted from each request's due time; a rate passes when p99 ≤ ${r.p99LimitMs} ms with no errors over ${r.stepSeconds} s (at least 300 requests) after 1 s of warm-up at that rate; each round steps up ×2 (later rounds ×1.25 from the last answer) and bisects to within 10%, and the table gives the median of the ${r.rounds} rounds. A load-core figure near 100% means the load generator and fakes, not the gateway, were the limit; the same search straight at the fake gives the load side's own ceiling${directCeiling(r)}. RSS is VmRSS of the gateway's process tree: idle 3 s after start, and the max sampled every 250 ms during its open-loop probes. Failover: 10 requests to a fresh fallback-route instance whose primary answers 503, and 10 to the measured one after its primary was stopped, with the median time each took.`,
     '',
     '**Latency (µs)**',
     '',
