@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +52,15 @@ export function startNode(
 }
 
 export const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+
+/** The pass-through as plain JavaScript: type stripping would load the TypeScript stripper into the floor. */
+export async function passthroughScript(): Promise<string> {
+  const out = here('./out/passthrough-process.mjs');
+  const source = await readFile(here('./passthrough-process.ts'), 'utf8');
+  await mkdir(here('./out'), { recursive: true });
+  await writeFile(out, stripTypeScriptTypes(source));
+  return out;
+}
 
 /** The one-route policy the latency and memory suites use, pointing at `upstreamUrl`. */
 export function benchPolicyYaml(upstreamUrl: string): string {

@@ -6,8 +6,6 @@
 // compiler) with the pod's settings, and the bare node:http + undici pass-through with the pod's settings —
 // the floor any Node proxy stands on.
 import { spawn } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { stripTypeScriptTypes } from 'node:module';
 import { request } from 'undici';
 import type { SidecarNodeEnv } from '../../sidecar/node-options.ts';
 import { podSettings } from '../pod-settings.ts';
@@ -15,7 +13,7 @@ import { openLoop, percentile } from '../load.ts';
 import { buildForBench } from '../build.ts';
 import { waitForQuiet } from '../quiet.ts';
 import { startPodSidecar } from '../pod-sidecar.ts';
-import { here, startNode, startSidecar, type Started } from '../processes.ts';
+import { here, passthroughScript, startNode, startSidecar, type Started } from '../processes.ts';
 import { readRss, sampleRss, sleep } from '../rss.ts';
 import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
 
@@ -120,14 +118,6 @@ const latencyOf = (l: number[]) => ({
   p99: percentile(l, 99),
   max: l.reduce((a, b) => Math.max(a, b), 0),
 });
-
-/** The pass-through as plain JavaScript: type stripping would load the TypeScript stripper into the floor. */
-async function passthroughScript(): Promise<string> {
-  const out = here('./out/passthrough-process.mjs');
-  const source = await readFile(here('./passthrough-process.ts'), 'utf8');
-  await writeFile(out, stripTypeScriptTypes(source));
-  return out;
-}
 
 async function sidecarRss(cfg: BenchConfig): Promise<SidecarRssResult> {
   const upstream = await startNode(here('./upstream-process.ts'));
