@@ -127,27 +127,46 @@ export async function streamLoop(
   return out;
 }
 
+/** A path to take turns on: its base URL, and headers a gateway needs on every request (Portkey's config). */
+export type TurnPath = string | { url: string; headers: Record<string, string> };
+
+/** An exchange on one path failed (a non-200, a stream without [DONE], a refused connection). */
+export class PathFailed extends Error {
+  readonly path: string;
+  constructor(path: string, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.path = path;
+  }
+}
+
 /**
  * Closed loop over several paths at once, taking turns request by request: request i goes to every
  * path once, starting with path i mod k. Paths measured in turns share every moment of the machine, so
  * a burst of other work, or a CPU that slows down, lands on all of them alike instead of on whichever
  * path's round it fell in; the rotating start means no path always runs right after the same other one.
- * Returns each path's exchanges in order.
+ * Returns each path's exchanges in order; the first failed exchange throws PathFailed naming its path.
  */
 export async function inTurns<P extends string>(
-  urls: Record<P, string>,
+  urls: Record<P, TurnPath>,
   n: number,
   kind: 'json' | 'stream',
 ): Promise<Record<P, Exchange[]>> {
   const paths = Object.keys(urls) as P[];
-  const clients = paths.map((p) => new ClosedLoopClient(urls[p]));
+  const clients = paths.map((p) => {
+    const path = urls[p];
+    return typeof path === 'string'
+      ? new ClosedLoopClient(path)
+      : new ClosedLoopClient(path.url, path.headers);
+  });
   const out = Object.fromEntries(paths.map((p) => [p, [] as Exchange[]])) as Record<P, Exchange[]>;
   try {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < paths.length; j++) {
         const k = (i + j) % paths.length;
         const client = clients[k] as ClosedLoopClient;
-        const timing = kind === 'json' ? await client.json() : await client.stream();
+        const timing = await (kind === 'json' ? client.json() : client.stream()).catch((e: unknown) => {
+          throw new PathFailed(paths[k] as P, e);
+        });
         out[paths[k] as P].push(timing);
       }
     }

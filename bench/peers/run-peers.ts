@@ -4,9 +4,10 @@
 // time to first token) in interleaved rounds; then, per round, each gateway's highest rate with p99 ≤
 // 10 ms in an open loop; RSS idle and under load; and a check that each fallback route fails over.
 import { availableParallelism } from 'node:os';
-import { closedLoop, median, percentile, streamLoop } from '../load.ts';
+import { median, percentile } from '../load.ts';
 import { sleep } from '../rss.ts';
 import type { BenchConfig } from '../suite.ts';
+import { turnsRound, type PathName, type TurnTarget } from './closed-turns.ts';
 import { checkFailover, type FailoverCheck } from './failover.ts';
 import { DOWN_STEP, MODEL, OK_STEP, startFake, startGateway, stopGateway, type Fake } from './fixture.ts';
 import type { GatewayUnderTest } from './fixture.ts';
@@ -18,7 +19,7 @@ export interface Pct {
   p50: number;
   p99: number;
 }
-export type PathName = 'single' | 'fallback' | 'ttft';
+export type { PathName };
 type Paths = Partial<Record<PathName, Pct>>;
 
 export interface GatewayResult {
@@ -103,36 +104,8 @@ function pathsOf(s: Samples): Paths {
   return out;
 }
 
-/**
- * One closed-loop pass over a target's routes; the fallback route is skipped where there is none. A path
- * that fails (a non-200, a stream without [DONE]) is recorded in `failed` and not run again.
- */
-async function closedRound(
-  target: { single: string; fallback?: string; headers: Record<string, string> },
-  s: Samples,
-  cfg: BenchConfig,
-  failed: Partial<Record<PathName, string>>,
-) {
-  const runs: Record<PathName, (() => Promise<number[]>) | undefined> = {
-    single: () => closedLoop(target.single, cfg.requests, undefined, target.headers),
-    fallback:
-      target.fallback === undefined
-        ? undefined
-        : () => closedLoop(target.fallback ?? '', cfg.requests, undefined, target.headers),
-    ttft: async () => (await streamLoop(target.single, cfg.streamRequests, undefined, target.headers)).ttft,
-  };
-  for (const k of ['single', 'fallback', 'ttft'] as const) {
-    const runPath = runs[k];
-    if (runPath === undefined || failed[k] !== undefined) continue;
-    try {
-      s[k].push(await runPath());
-    } catch (e) {
-      failed[k] = message(e);
-    }
-  }
-}
-
-const asTarget = (g: GatewayUnderTest) => ({
+const asTarget = (g: GatewayUnderTest): TurnTarget => ({
+  key: g.gateway.name,
   single: g.single?.baseUrl ?? '',
   ...(g.fallback && { fallback: g.fallback.baseUrl }),
   headers: g.single?.headers ?? {},
@@ -188,31 +161,38 @@ export async function runPeers(benchCfg: BenchConfig): Promise<PeersResult> {
     await sleep(IDLE_MS);
     const idleRss = new Map(live().map((g) => [g, treeRss(g.single?.pid ?? 0)]));
 
-    // Closed loop: warm-up (JIT, pools, lazy imports), then interleaved rounds, rotating who goes first.
-    const direct = { single: routesTo.single.baseUrl, fallback: routesTo.primary.baseUrl, headers: {} };
-    const warm = { ...cfg, requests: 300, streamRequests: 50 };
+    // Closed loop: warm-up (JIT, pools, lazy imports), then rounds, every path taking turns.
+    const direct: TurnTarget = {
+      key: 'direct',
+      single: routesTo.single.baseUrl,
+      fallback: routesTo.primary.baseUrl,
+      headers: {},
+    };
+    const warm = { requests: 300, streamRequests: 50 };
     const samples = new Map<string, Samples>();
     const samplesOf = (key: string) => {
       const s = samples.get(key) ?? { single: [], fallback: [], ttft: [] };
       samples.set(key, s);
       return s;
     };
-    const targets = () => [
-      { key: 'direct', target: direct, g: undefined },
-      ...live().map((g) => ({ key: g.gateway.name, target: asTarget(g), g })),
-    ];
     const pathErrors = new Map<string, Partial<Record<PathName, string>>>();
     const errorsOf = (key: string) => {
       const e = pathErrors.get(key) ?? {};
       pathErrors.set(key, e);
       return e;
     };
-    for (const t of targets())
-      await closedRound(t.target, { single: [], fallback: [], ttft: [] }, warm, errorsOf(t.key));
+    const closedRound = async (size: { requests: number; streamRequests: number }, keep: boolean) => {
+      const targets = [direct, ...live().map(asTarget)];
+      for (const kind of ['single', 'fallback', 'ttft'] as const) {
+        const n = kind === 'ttft' ? size.streamRequests : size.requests;
+        const got = await turnsRound(kind, targets, n, errorsOf);
+        if (keep) for (const [key, latencies] of got) samplesOf(key)[kind].push(latencies);
+      }
+    };
+    await closedRound(warm, false);
     for (let round = 0; round < cfg.rounds; round++) {
       process.stderr.write(`bench: peers: closed loop round ${round + 1}/${cfg.rounds}\n`);
-      for (const t of rotate(targets(), round))
-        await closedRound(t.target, samplesOf(t.key), cfg, errorsOf(t.key));
+      await closedRound(cfg, true);
     }
     const directErrors = Object.values(errorsOf('direct'));
     if (directErrors.length > 0) throw new Error(`direct path failed: ${directErrors.join('; ')}`);

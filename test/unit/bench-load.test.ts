@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ClosedLoopClient, inTurns, roundRatios } from '../../bench/load.ts';
+import { ClosedLoopClient, inTurns, PathFailed, roundRatios } from '../../bench/load.ts';
+import { turnsRound } from '../../bench/peers/closed-turns.ts';
 
 const arrivals: string[] = [];
 
@@ -60,6 +61,40 @@ describe('bench load helpers', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('names the path whose exchange failed', async () => {
+    const [a, , , cut] = servers as [Server, Server, Server, Server];
+    const failed = inTurns({ good: urlOf(a), cut: urlOf(cut) }, 3, 'stream');
+    await assert.rejects(
+      failed,
+      (e: unknown) => e instanceof PathFailed && e.path === 'cut' && /\[DONE\]/.test(e.message),
+    );
+  });
+
+  it('goes on without a peer path that fails, recording why, and keeps every path that has the route', async () => {
+    const [a, b, , cut] = servers as [Server, Server, Server, Server];
+    const errors = new Map<string, Record<string, string>>();
+    const errorsOf = (key: string) => {
+      const e = errors.get(key) ?? {};
+      errors.set(key, e);
+      return e;
+    };
+    const targets = [
+      { key: 'direct', single: urlOf(a), fallback: urlOf(b), headers: {} },
+      { key: 'broken', single: urlOf(cut), fallback: urlOf(b), headers: {} },
+      { key: 'single-only', single: urlOf(b), headers: { 'x-config': 'c' } },
+    ];
+    const streams = await turnsRound('ttft', targets, 3, errorsOf);
+    assert.deepEqual([...streams.keys()].sort(), ['direct', 'single-only']);
+    for (const l of streams.values()) assert.equal(l.length, 3);
+    assert.match(errorsOf('broken').ttft ?? '', /stream ended without \[DONE\]/);
+
+    const fallback = await turnsRound('fallback', targets, 2, errorsOf);
+    assert.deepEqual([...fallback.keys()].sort(), ['broken', 'direct'], 'the failed stream path only');
+    // A path that failed a route is not tried on it again.
+    const again = await turnsRound('ttft', targets, 1, errorsOf);
+    assert.deepEqual([...again.keys()].sort(), ['direct', 'single-only']);
   });
 
   it('gives each round its own added-latency ratio', () => {
