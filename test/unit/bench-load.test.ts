@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ClosedLoopClient, inTurns, PathFailed, roundRatios } from '../../bench/load.ts';
-import { turnsRound } from '../../bench/peers/closed-turns.ts';
+import { turnsRound, type TurnTarget } from '../../bench/peers/closed-turns.ts';
 
 const arrivals: string[] = [];
 
@@ -80,7 +80,7 @@ describe('bench load helpers', () => {
       errors.set(key, e);
       return e;
     };
-    const targets = [
+    const targets: TurnTarget[] = [
       { key: 'direct', single: urlOf(a), fallback: urlOf(b), headers: {} },
       { key: 'broken', single: urlOf(cut), fallback: urlOf(b), headers: {} },
       { key: 'single-only', single: urlOf(b), headers: { 'x-config': 'c' } },
