@@ -1,6 +1,8 @@
 // Sidecar memory: VmRSS of `turnout sidecar` (built JavaScript, as the image runs it, following a real push
 // server as in a pod) idle, then under an open-loop load of non-streaming requests at a fixed rate over
-// several keep-alive connections, sampled every 250 ms from /proc. Four processes, each fresh: the sidecar
+// several keep-alive connections (sent by vegeta, as in the peers rate search: the bench's own Node open
+// loop has a p99 of 5-40 ms by itself, which this suite's latency row used to report as the sidecar's),
+// sampled every 250 ms from /proc. Four processes, each fresh: the sidecar
 // with the Node settings a pod gets (sidecar/node-options.ts for the chart's default memory limit), the
 // sidecar with Node's defaults, `turnout dev` (local mode, which also loads the YAML parser and the
 // compiler) with the pod's settings, and the bare node:http + undici pass-through with the pod's settings —
@@ -9,7 +11,8 @@ import { spawn } from 'node:child_process';
 import { request } from 'undici';
 import type { SidecarNodeEnv } from '../../sidecar/node-options.ts';
 import { podSettings } from '../pod-settings.ts';
-import { openLoop, percentile } from '../load.ts';
+import { CHAT_BODY, percentile } from '../load.ts';
+import { attack } from '../peers/vegeta.ts';
 import { buildForBench } from '../build.ts';
 import { waitForQuiet } from '../quiet.ts';
 import { startPodSidecar } from '../pod-sidecar.ts';
@@ -70,6 +73,19 @@ async function heapOf(url: string): Promise<{ total: number; used: number }> {
   return { total: metric('nodejs_heap_size_total_bytes'), used: metric('nodejs_heap_size_used_bytes') };
 }
 
+/** Open-loop non-streaming load at `rps` from vegeta: a warm-up, then the measured window. */
+async function loadAt(baseUrl: string, rps: number, seconds: number) {
+  const load = {
+    url: `${baseUrl.replace(/\/$/, '')}/chat/completions`,
+    body: CHAT_BODY,
+    headers: {},
+    rps,
+    connections: CONNECTIONS,
+  };
+  await attack({ ...load, seconds: WARMUP_S });
+  return attack({ ...load, seconds });
+}
+
 async function measure(proc: Started, cfg: BenchConfig, withMetrics: boolean): Promise<RssRun> {
   const pid = proc.child.pid;
   if (pid === undefined) throw new Error('process has no pid');
@@ -82,8 +98,7 @@ async function measure(proc: Started, cfg: BenchConfig, withMetrics: boolean): P
     if (now.rss > max.rss) max = now;
   }, 250);
   const load = sampleRss(pid);
-  await openLoop(proc.url, { rps: cfg.rps, seconds: WARMUP_S, connections: CONNECTIONS });
-  const run = await openLoop(proc.url, { rps: cfg.rps, seconds: cfg.loadSeconds, connections: CONNECTIONS });
+  const run = await loadAt(proc.url, cfg.rps, cfg.loadSeconds);
   const loadSamples = load.stop();
   clearInterval(watchMax);
   const heap = withMetrics ? await heapOf(proc.url) : undefined;
@@ -149,12 +164,7 @@ async function sidecarRss(cfg: BenchConfig): Promise<SidecarRssResult> {
         await proc.stop();
       }
     }
-    await openLoop(upstream.url, { rps: cfg.rps, seconds: WARMUP_S, connections: CONNECTIONS });
-    const d = await openLoop(upstream.url, {
-      rps: cfg.rps,
-      seconds: cfg.loadSeconds,
-      connections: CONNECTIONS,
-    });
+    const d = await loadAt(upstream.url, cfg.rps, cfg.loadSeconds);
     const direct = { achievedRps: d.achievedRps, errors: d.errors, latency: latencyOf(d.latencies) };
     return {
       rps: cfg.rps,
@@ -187,7 +197,7 @@ function markdown(r: SidecarRssResult): string {
   const shipped = r.runs.shipped;
   const floor = r.runs.floor;
   return [
-    `The sidecar in front of the fake upstream, one route, decision lines printed to a pipe. \`turnout sidecar\` runs as in a pod: the operator's push server (in the bench process, the real one, fed the bench policy through the real compiler) pushes the policy over TLS, authenticated by a service-account token, and the sidecar persists it to its state directory; measuring starts once /readyz answers 200. \`turnout dev\` (local mode) reads the same policy from YAML, so it also loads the YAML parser and the compiler. Idle for ${IDLE_MS / 1000} s after start, then an open loop of ${r.rps} non-streaming req/s over ${r.connections} keep-alive connections (undici Pool in the bench process): ${WARMUP_S} s of warm-up, then ${r.seconds} s measured. Latency is counted from each request's due time, so queueing counts. VmRSS sampled every 250 ms from /proc/<pid>/status, from the start of the warm-up to the end of the load. Each column is a fresh process.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
+    `The sidecar in front of the fake upstream, one route, decision lines printed to a pipe. \`turnout sidecar\` runs as in a pod: the operator's push server (in the bench process, the real one, fed the bench policy through the real compiler) pushes the policy over TLS, authenticated by a service-account token, and the sidecar persists it to its state directory; measuring starts once /readyz answers 200. \`turnout dev\` (local mode) reads the same policy from YAML, so it also loads the YAML parser and the compiler. Idle for ${IDLE_MS / 1000} s after start, then an open loop of ${r.rps} non-streaming req/s over at most ${r.connections} keep-alive connections, sent by vegeta (a Go load generator; the bench's own Node open loop measured a p99 of 5–40 ms by itself): ${WARMUP_S} s of warm-up, then ${r.seconds} s measured. Latency is counted from each request's due time, so queueing counts. VmRSS sampled every 250 ms from /proc/<pid>/status, from the start of the warm-up to the end of the load. Each column is a fresh process.${r.buildNote ? ` Build: ${r.buildNote}.` : ''}`,
     '',
     `"Pod settings" are the environment the injector gives the sidecar container for the chart's default memory limit (\`sidecar.resources.limits.memory: ${r.chartMemoryLimit}\`), from \`sidecar/node-options.ts\`: ${Object.entries(
       r.shippedEnv as unknown as Record<string, string>,
