@@ -21,7 +21,7 @@ ENV NODE_ENV=production
 # Heap and allocator settings for a small sidecar (sidecar/node-options.ts explains them; a unit test keeps
 # this line equal to it). The injector also sets them on the container, adding a heap ceiling from the
 # container's memory limit.
-ENV NODE_OPTIONS="--max-semi-space-size=1" MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=32768
+ENV NODE_OPTIONS="--max-semi-space-size=4" MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=32768
 WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules

@@ -108,11 +108,11 @@ describe('planInjection', () => {
       return envOf(inject(pod(), 'team-a', { ...ctx(), config: cfg }).pod.spec?.initContainers?.[0]);
     };
     const defaults = sidecarEnv();
-    assert.equal(defaults.NODE_OPTIONS, '--max-semi-space-size=1 --max-old-space-size=128', '256Mi default');
+    assert.equal(defaults.NODE_OPTIONS, '--max-semi-space-size=4 --max-old-space-size=128', '256Mi default');
     assert.equal(defaults.MALLOC_ARENA_MAX, '2');
     assert.equal(defaults.MALLOC_MMAP_THRESHOLD_, '32768');
     const custom = sidecarEnv({ resources: { limits: { memory: '1Gi' } }, env: { MALLOC_ARENA_MAX: '4' } });
-    assert.equal(custom.NODE_OPTIONS, '--max-semi-space-size=1 --max-old-space-size=512');
+    assert.equal(custom.NODE_OPTIONS, '--max-semi-space-size=4 --max-old-space-size=512');
     assert.equal(custom.MALLOC_ARENA_MAX, '4');
   });
 
