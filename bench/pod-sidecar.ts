@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchPolicyYaml, here, type NodeProcessOptions, type Started } from './processes.ts';
+import { benchPolicyYaml, here, nodeCommand, type NodeProcessOptions, type Started } from './processes.ts';
 import { sleep } from './rss.ts';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -85,7 +85,7 @@ export async function startPodSidecar(
       (line) => (line.startsWith('{') ? (JSON.parse(line) as PushServerInfo) : undefined),
       'push-server-process',
     );
-    const sidecar = spawn(process.execPath, [...(opts.nodeArgs ?? []), cli, 'sidecar'], {
+    const sidecar = spawn(...nodeCommand(opts, [cli, 'sidecar']), {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
         ...process.env,

@@ -16,6 +16,17 @@ export interface NodeProcessOptions {
   nodeArgs?: readonly string[];
   /** Added to this process's environment. */
   env?: Readonly<Record<string, string>>;
+  /** The node binary to run; this process's own by default. */
+  execPath?: string;
+  /** A command the node command line is appended to, e.g. one that joins a cgroup and then execs. */
+  launcher?: readonly string[];
+}
+
+/** The command and arguments that run node with `args` as `opts` asks. */
+export function nodeCommand(opts: NodeProcessOptions, args: readonly string[]): [string, string[]] {
+  const line = [opts.execPath ?? process.execPath, ...(opts.nodeArgs ?? []), ...args];
+  const [command, ...rest] = [...(opts.launcher ?? []), ...line] as [string, ...string[]];
+  return [command, rest];
 }
 
 /** Starts a node script and waits for the URL it prints ("listening URL" or "serving URL"). */
@@ -24,7 +35,7 @@ export function startNode(
   args: string[] = [],
   opts: NodeProcessOptions = {},
 ): Promise<Started> {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), script, ...args], {
+  const child = spawn(...nodeCommand(opts, [script, ...args]), {
     stdio: ['ignore', 'pipe', 'inherit'],
     ...(opts.env && { env: { ...process.env, ...opts.env } }),
   });

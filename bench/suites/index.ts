@@ -8,6 +8,7 @@ import { proxyOverheadSuite } from './proxy-overhead.ts';
 import { pushFanoutSuite } from './push-fanout.ts';
 import { routingDecisionSuite } from './routing-decision.ts';
 import { scorecardSuite } from './scorecard.ts';
+import { sidecarMemoryLimitSuite } from './sidecar-memory-limit.ts';
 import { sidecarRssSuite } from './sidecar-rss.ts';
 import { streamTtftSuite } from './stream-ttft.ts';
 import { tracingOverheadSuite } from './tracing-overhead.ts';
@@ -17,6 +18,7 @@ export const SUITES: readonly AnySuite[] = [
   streamTtftSuite,
   routingDecisionSuite,
   sidecarRssSuite,
+  sidecarMemoryLimitSuite,
   compileScaleSuite,
   pushFanoutSuite,
   applyFanoutSuite,

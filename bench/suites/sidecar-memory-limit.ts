@@ -1,0 +1,213 @@
+// Sidecar under a memory limit: `turnout sidecar` as a pod runs it (pushed policy, pod settings derived
+// from the limit by the injector's own code), started inside a memory cgroup limited to each of a few
+// container limits, then the sidecar-rss suite's open loop. VmRSS alone does not say what limit a pod
+// needs: part of it is the node binary's code, which the kernel can drop and re-read under pressure.
+// This says which limits actually hold the load, and what holding it costs there.
+import { spawn } from 'node:child_process';
+import { chmod, readFile, rm } from 'node:fs/promises';
+import { sidecarNodeEnv, type SidecarNodeEnv } from '../../sidecar/node-options.ts';
+import { buildForBench } from '../build.ts';
+import { createMemoryCgroup, type CgroupStats } from '../cgroup.ts';
+import { CHAT_BODY, percentile } from '../load.ts';
+import { attack } from '../peers/vegeta.ts';
+import { startPodSidecar } from '../pod-sidecar.ts';
+import { here, startNode } from '../processes.ts';
+import { waitForQuiet } from '../quiet.ts';
+import { readRss, sleep } from '../rss.ts';
+import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
+
+/**
+ * Container memory limits tried, MiB (BENCH_MEMORY_LIMITS_MIB, comma-separated): from below what the
+ * sidecar touches up to the chart's default.
+ */
+function limitsMiB(): number[] {
+  const text = process.env.BENCH_MEMORY_LIMITS_MIB ?? '80,88,96,112,128,160,256';
+  const limits = text.split(',').map(Number);
+  if (limits.some((n) => !Number.isInteger(n) || n < 16))
+    throw new Error(`BENCH_MEMORY_LIMITS_MIB must be whole MiB of at least 16, comma-separated: ${text}`);
+  return limits;
+}
+const CONNECTIONS = 16;
+const IDLE_MS = 3_000;
+const WARMUP_S = 2;
+const LOAD_S = 10;
+
+export interface LimitRun {
+  limitMiB: number;
+  env: SidecarNodeEnv;
+  /** Why the sidecar could not be started or measured at this limit. */
+  failed?: string;
+  ok?: number;
+  errors?: number;
+  /** From each request's due time, µs. */
+  latency?: { p50: number; p99: number };
+  /** Max VmRSS sampled during the load, bytes. */
+  rssMax?: number;
+  cgroup?: CgroupStats;
+  /** Page faults that had to read from disk during the measured window. */
+  majorFaults?: number;
+  /** The process was gone after the load (killed by the kernel). */
+  killed?: boolean;
+}
+
+export interface MemoryLimitResult {
+  rps: number;
+  /** Set when this machine cannot make memory cgroups: the exact error, nothing was measured. */
+  unavailable?: string;
+  runs: LimitRun[];
+}
+
+/** Major faults so far (/proc/<pid>/stat field 12). */
+function majorFaults(pid: number, stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const value = Number(fields[9]);
+  if (!Number.isFinite(value)) throw new Error(`cannot read major faults of ${pid}`);
+  return value;
+}
+
+/**
+ * A copy of this node binary none of whose pages are in memory (written with O_DIRECT), so the sidecar
+ * in the cgroup faults its code in and is charged for it, as a pod with its own image layer is.
+ */
+async function coldNodeBinary(path: string): Promise<void> {
+  await rm(path, { force: true });
+  const dd = spawn('dd', [`if=${process.execPath}`, `of=${path}`, 'bs=4M', 'oflag=direct', 'status=none']);
+  const code = await new Promise<number | null>((r) => dd.once('exit', r));
+  if (code !== 0) throw new Error(`dd could not copy ${process.execPath} to ${path} (exit ${code})`);
+  await chmod(path, 0o755);
+}
+
+async function atLimit(limitMiB: number, rps: number, upstreamUrl: string, cli: string): Promise<LimitRun> {
+  const limit = limitMiB * 2 ** 20;
+  const env = sidecarNodeEnv(limit);
+  const binary = here(`./out/node-cold-${process.pid}`);
+  const cgroup = await createMemoryCgroup(`turnout-bench-${process.pid}-${limitMiB}`, limit);
+  try {
+    await coldNodeBinary(binary);
+    const proc = await startPodSidecar(upstreamUrl, cli, {
+      env: { ...env },
+      execPath: binary,
+      launcher: cgroup.launcher,
+    }).catch((e: unknown) => e as Error);
+    if (proc instanceof Error)
+      return { limitMiB, env, failed: proc.message.slice(0, 300), cgroup: cgroup.stats() };
+    const pid = proc.child.pid as number;
+    try {
+      await sleep(IDLE_MS);
+      const load = {
+        url: `${proc.url}/chat/completions`,
+        body: CHAT_BODY,
+        headers: {},
+        rps,
+        connections: CONNECTIONS,
+      };
+      let rssMax = 0;
+      const sampler = setInterval(() => {
+        if (proc.child.exitCode === null && proc.child.signalCode === null)
+          rssMax = Math.max(rssMax, readRss(pid).rss);
+      }, 250);
+      await attack({ ...load, seconds: WARMUP_S });
+      const faultsBefore = majorFaults(pid, await readStat(pid));
+      const run = await attack({ ...load, seconds: LOAD_S });
+      clearInterval(sampler);
+      const killed = proc.child.exitCode !== null || proc.child.signalCode !== null;
+      return {
+        limitMiB,
+        env,
+        ok: run.ok,
+        errors: run.errors,
+        latency: { p50: percentile(run.latencies, 50), p99: percentile(run.latencies, 99) },
+        rssMax,
+        cgroup: cgroup.stats(),
+        ...(!killed && { majorFaults: majorFaults(pid, await readStat(pid)) - faultsBefore }),
+        killed,
+      };
+    } finally {
+      await proc.stop();
+    }
+  } finally {
+    await rm(binary, { force: true });
+    await cgroup.remove();
+  }
+}
+
+const readStat = (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8');
+
+async function memoryLimit(cfg: BenchConfig): Promise<MemoryLimitResult> {
+  // Can this machine make a memory cgroup at all? Find out before building anything.
+  const probe = await createMemoryCgroup(`turnout-bench-probe-${process.pid}`, 2 ** 30).catch((e: unknown) =>
+    e instanceof Error ? e : new Error(String(e)),
+  );
+  if (probe instanceof Error) return { rps: cfg.rps, unavailable: probe.message, runs: [] };
+  await probe.remove();
+  const build = await buildForBench(here('./out/dist-rss'));
+  if (!build.cli) return { rps: cfg.rps, unavailable: `no built sidecar: ${build.note}`, runs: [] };
+  await waitForQuiet((line) => process.stderr.write(`${line}\n`));
+  const upstream = await startNode(here('./upstream-process.ts'));
+  try {
+    const runs: LimitRun[] = [];
+    for (const limitMiB of limitsMiB()) runs.push(await atLimit(limitMiB, cfg.rps, upstream.url, build.cli));
+    return { rps: cfg.rps, runs };
+  } finally {
+    await upstream.stop();
+  }
+}
+
+/** Served every request of the load with no OOM kill. */
+const held = (r: LimitRun) =>
+  r.failed === undefined && r.errors === 0 && r.killed === false && r.cgroup?.oomKills === 0;
+
+/** The smallest limit that held, and what happened at the largest one below it that did not. */
+function conclusion(runs: readonly LimitRun[]): string {
+  const smallest = runs.find(held);
+  if (!smallest) return 'No limit tried served every request.';
+  const below = runs.filter((x) => x.limitMiB < smallest.limitMiB && x.failed === undefined).at(-1);
+  const p99 = fmt.ms((smallest.latency?.p99 ?? NaN) / 1000);
+  const first = `Smallest limit tried that served every request with no OOM kill: **${smallest.limitMiB} MiB** (p99 ${p99} ms, ${smallest.cgroup?.limitHits ?? '?'} limit hits).`;
+  if (!below) return first;
+  return `${first} At ${below.limitMiB} MiB the kernel met the limit ${below.cgroup?.limitHits ?? '?'} times and read code pages back from disk ${below.majorFaults ?? '?'} times in the ${LOAD_S} s, and ${below.errors ?? '?'} of ${(below.ok ?? 0) + (below.errors ?? 0)} requests failed.`;
+}
+
+function markdown(r: MemoryLimitResult): string {
+  if (r.unavailable !== undefined)
+    return `Not measured on this machine: it cannot make a memory cgroup (${r.unavailable}).`;
+  const cell = (x: LimitRun, f: (x: LimitRun) => string) => (x.failed !== undefined ? '—' : f(x));
+  const row = (name: string, f: (x: LimitRun) => string) =>
+    `| ${name} | ${r.runs.map((x) => cell(x, f)).join(' | ')} |`;
+  const failures = r.runs.filter((x) => x.failed !== undefined);
+  return [
+    `\`turnout sidecar\` started as in the sidecar-rss suite (policy pushed by the real push server, built JS), but inside a memory cgroup limited to each container limit below, with the Node settings the injector derives from that limit (\`sidecar/node-options.ts\`), and running a copy of the node binary none of whose pages were in memory, so the sidecar is charged for the code it faults in, as a pod with its own image layer is (pods sharing an image layer on a node may share those pages). Idle ${IDLE_MS / 1000} s, then ${r.rps} non-streaming req/s from vegeta over at most ${CONNECTIONS} connections: ${WARMUP_S} s of warm-up, ${LOAD_S} s measured. The cgroup's peak counts everything the kernel charged to it (anonymous memory, page cache, kernel memory); "limit hits" is how often a charge met the limit and the kernel had to reclaim first.`,
+    '',
+    `| container memory limit | ${r.runs.map((x) => `${x.limitMiB} MiB`).join(' | ')} |`,
+    `|---|${r.runs.map(() => '---:').join('|')}|`,
+    row(
+      '`--max-old-space-size` (MiB)',
+      (x) => /--max-old-space-size=(\d+)/.exec(x.env.NODE_OPTIONS)?.[1] ?? '—',
+    ),
+    row('requests ok / errors', (x) => `${x.ok} / ${x.errors}`),
+    row(
+      'latency p50 / p99, ms',
+      (x) => `${fmt.ms((x.latency?.p50 ?? NaN) / 1000, 2)} / ${fmt.ms((x.latency?.p99 ?? NaN) / 1000)}`,
+    ),
+    row('cgroup peak, MB', (x) => fmt.mb(x.cgroup?.peakBytes ?? NaN)),
+    row('VmRSS max under load, MB', (x) => fmt.mb(x.rssMax ?? NaN)),
+    row('limit hits (reclaims)', (x) => String(x.cgroup?.limitHits ?? '—')),
+    row('major page faults in the measured window', (x) =>
+      x.majorFaults === undefined ? '—' : String(x.majorFaults),
+    ),
+    row('OOM kills', (x) => String(x.cgroup?.oomKills ?? '—')),
+    '',
+    ...failures.map((x) => `At ${x.limitMiB} MiB the sidecar did not start: ${x.failed}`),
+    ...(failures.length > 0 ? [''] : []),
+    conclusion(r.runs),
+  ].join('\n');
+}
+
+export const sidecarMemoryLimitSuite = defineSuite<MemoryLimitResult>({
+  name: 'sidecar-memory-limit',
+  title: 'Sidecar under a container memory limit',
+  run: memoryLimit,
+  markdown,
+  // The issues set no target for this; it backs the chart's resource defaults (docs/install.md).
+  checks: () => [],
+});
