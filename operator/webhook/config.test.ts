@@ -11,7 +11,7 @@ it('config: defaults fill everything but the image and the operator URL; duratio
   assert.equal(c.mesh.leafLifetime, 720 * 3_600_000);
   assert.equal(c.injection.defaultMode, 'explicit');
   assert.deepEqual(c.sidecar.resources, {
-    requests: { cpu: '50m', memory: '64Mi' },
+    requests: { cpu: '50m', memory: '128Mi' },
     limits: { memory: '256Mi' },
   });
 });

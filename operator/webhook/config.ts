@@ -56,7 +56,7 @@ export const injectorConfig = z.object({
     operatorUrl: z.string().regex(/^https:\/\//, 'the operator URL must be https://…'),
     resources: z
       .object({ requests: quantityMap.optional(), limits: quantityMap.optional() })
-      .default({ requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } }),
+      .default({ requests: { cpu: '50m', memory: '128Mi' }, limits: { memory: '256Mi' } }),
     runAsUser: z.number().int().min(1).default(1000),
     runAsGroup: z.number().int().min(1).default(1000),
     port: port.default(15400),
