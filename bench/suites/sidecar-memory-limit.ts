@@ -3,8 +3,9 @@
 // container limits, then the sidecar-rss suite's open loop. VmRSS alone does not say what limit a pod
 // needs: part of it is the node binary's code, which the kernel can drop and re-read under pressure.
 // This says which limits actually hold the load, and what holding it costs there.
-import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmod, readFile, rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { sidecarNodeEnv, type SidecarNodeEnv } from '../../sidecar/node-options.ts';
 import { buildForBench } from '../build.ts';
 import { createMemoryCgroup, type CgroupStats } from '../cgroup.ts';
@@ -57,11 +58,12 @@ export interface MemoryLimitResult {
   runs: LimitRun[];
 }
 
-/** Major faults so far (/proc/<pid>/stat field 12). */
-function majorFaults(pid: number, stat: string): number {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const value = Number(fields[9]);
-  if (!Number.isFinite(value)) throw new Error(`cannot read major faults of ${pid}`);
+/** Major faults so far (/proc/<pid>/stat field 12); undefined once the process is gone. */
+async function majorFaults(pid: number): Promise<number | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return undefined;
+  const value = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[9]);
+  if (!Number.isFinite(value)) throw new Error(`cannot read major faults of ${pid} from ${stat}`);
   return value;
 }
 
@@ -71,9 +73,13 @@ function majorFaults(pid: number, stat: string): number {
  */
 async function coldNodeBinary(path: string): Promise<void> {
   await rm(path, { force: true });
-  const dd = spawn('dd', [`if=${process.execPath}`, `of=${path}`, 'bs=4M', 'oflag=direct', 'status=none']);
-  const code = await new Promise<number | null>((r) => dd.once('exit', r));
-  if (code !== 0) throw new Error(`dd could not copy ${process.execPath} to ${path} (exit ${code})`);
+  await promisify(execFile)('dd', [
+    `if=${process.execPath}`,
+    `of=${path}`,
+    'bs=4M',
+    'oflag=direct',
+    'status=none',
+  ]);
   await chmod(path, 0o755);
 }
 
@@ -107,9 +113,10 @@ async function atLimit(limitMiB: number, rps: number, upstreamUrl: string, cli: 
           rssMax = Math.max(rssMax, readRss(pid).rss);
       }, 250);
       await attack({ ...load, seconds: WARMUP_S });
-      const faultsBefore = majorFaults(pid, await readStat(pid));
+      const faultsBefore = await majorFaults(pid);
       const run = await attack({ ...load, seconds: LOAD_S });
       clearInterval(sampler);
+      const faultsAfter = await majorFaults(pid);
       const killed = proc.child.exitCode !== null || proc.child.signalCode !== null;
       return {
         limitMiB,
@@ -119,7 +126,9 @@ async function atLimit(limitMiB: number, rps: number, upstreamUrl: string, cli: 
         latency: { p50: percentile(run.latencies, 50), p99: percentile(run.latencies, 99) },
         rssMax,
         cgroup: cgroup.stats(),
-        ...(!killed && { majorFaults: majorFaults(pid, await readStat(pid)) - faultsBefore }),
+        ...(!killed &&
+          faultsBefore !== undefined &&
+          faultsAfter !== undefined && { majorFaults: faultsAfter - faultsBefore }),
         killed,
       };
     } finally {
@@ -131,14 +140,17 @@ async function atLimit(limitMiB: number, rps: number, upstreamUrl: string, cli: 
   }
 }
 
-const readStat = (pid: number) => readFile(`/proc/${pid}/stat`, 'utf8');
-
 async function memoryLimit(cfg: BenchConfig): Promise<MemoryLimitResult> {
   // Can this machine make a memory cgroup at all? Find out before building anything.
   const probe = await createMemoryCgroup(`turnout-bench-probe-${process.pid}`, 2 ** 30).catch((e: unknown) =>
     e instanceof Error ? e : new Error(String(e)),
   );
-  if (probe instanceof Error) return { rps: cfg.rps, unavailable: probe.message, runs: [] };
+  if (probe instanceof Error)
+    return {
+      rps: cfg.rps,
+      unavailable: `this machine cannot make a memory cgroup (${probe.message})`,
+      runs: [],
+    };
   await probe.remove();
   const build = await buildForBench(here('./out/dist-rss'));
   if (!build.cli) return { rps: cfg.rps, unavailable: `no built sidecar: ${build.note}`, runs: [] };
@@ -169,8 +181,7 @@ function conclusion(runs: readonly LimitRun[]): string {
 }
 
 function markdown(r: MemoryLimitResult): string {
-  if (r.unavailable !== undefined)
-    return `Not measured on this machine: it cannot make a memory cgroup (${r.unavailable}).`;
+  if (r.unavailable !== undefined) return `Not measured: ${r.unavailable}.`;
   const cell = (x: LimitRun, f: (x: LimitRun) => string) => (x.failed !== undefined ? '—' : f(x));
   const row = (name: string, f: (x: LimitRun) => string) =>
     `| ${name} | ${r.runs.map((x) => cell(x, f)).join(' | ')} |`;
