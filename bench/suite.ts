@@ -58,6 +58,8 @@ export const fmt = {
   us: (v: number) => `${Math.round(v)}`,
   ms: (v: number, digits = 1) => v.toFixed(digits),
   mb: (bytes: number) => (bytes / 2 ** 20).toFixed(1),
+  /** A whole number with thousands separators; a dash when there is none. */
+  count: (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '—'),
   ratio: (v: number) => `${v.toFixed(2)}×`,
   /** Per-round ratios; results from before they were recorded have none. */
   ratios: (vs: readonly number[] | undefined) =>

@@ -15,26 +15,32 @@ import { startPodSidecar } from '../pod-sidecar.ts';
 import { here, startNode } from '../processes.ts';
 import { waitForQuiet } from '../quiet.ts';
 import { readRss, sleep } from '../rss.ts';
-import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
+import { defineSuite, type BenchConfig } from '../suite.ts';
+import { memoryLimitMarkdown } from './sidecar-memory-limit-report.ts';
 
 /**
  * Container memory limits tried, MiB (BENCH_MEMORY_LIMITS_MIB, comma-separated): from below what the
  * sidecar touches up to the chart's default.
  */
 function limitsMiB(): number[] {
-  const text = process.env.BENCH_MEMORY_LIMITS_MIB ?? '80,88,96,112,128,160,256';
+  const text = process.env.BENCH_MEMORY_LIMITS_MIB ?? '88,96,104,112,128,160,256';
   const limits = text.split(',').map(Number);
   if (limits.some((n) => !Number.isInteger(n) || n < 16))
     throw new Error(`BENCH_MEMORY_LIMITS_MIB must be whole MiB of at least 16, comma-separated: ${text}`);
   return limits;
 }
+/** Each limit is tried this many times, the limits taking turns: near the edge the outcome varies. */
+const ROUNDS = 3;
 const CONNECTIONS = 16;
 const IDLE_MS = 3_000;
 const WARMUP_S = 2;
 const LOAD_S = 10;
+const LOAD = { connections: CONNECTIONS, idleMs: IDLE_MS, warmupS: WARMUP_S, seconds: LOAD_S };
 
 export interface LimitRun {
   limitMiB: number;
+  /** 0-based; results from before rounds were recorded have none. */
+  round?: number;
   env: SidecarNodeEnv;
   /** Why the sidecar could not be started or measured at this limit. */
   failed?: string;
@@ -53,6 +59,8 @@ export interface LimitRun {
 
 export interface MemoryLimitResult {
   rps: number;
+  /** How each run was loaded: idle first, then a warm-up and the measured window. */
+  load: { connections: number; idleMs: number; warmupS: number; seconds: number };
   /** Set when this machine cannot make memory cgroups: the exact error, nothing was measured. */
   unavailable?: string;
   runs: LimitRun[];
@@ -83,7 +91,13 @@ async function coldNodeBinary(path: string): Promise<void> {
   await chmod(path, 0o755);
 }
 
-async function atLimit(limitMiB: number, rps: number, upstreamUrl: string, cli: string): Promise<LimitRun> {
+async function atLimit(
+  limitMiB: number,
+  round: number,
+  rps: number,
+  upstreamUrl: string,
+  cli: string,
+): Promise<LimitRun> {
   const limit = limitMiB * 2 ** 20;
   const env = sidecarNodeEnv(limit);
   const binary = here(`./out/node-cold-${process.pid}`);
@@ -96,7 +110,7 @@ async function atLimit(limitMiB: number, rps: number, upstreamUrl: string, cli: 
       launcher: cgroup.launcher,
     }).catch((e: unknown) => e as Error);
     if (proc instanceof Error)
-      return { limitMiB, env, failed: proc.message.slice(0, 300), cgroup: cgroup.stats() };
+      return { limitMiB, round, env, failed: proc.message.slice(0, 300), cgroup: cgroup.stats() };
     const pid = proc.child.pid as number;
     try {
       await sleep(IDLE_MS);
@@ -120,6 +134,7 @@ async function atLimit(limitMiB: number, rps: number, upstreamUrl: string, cli: 
       const killed = proc.child.exitCode !== null || proc.child.signalCode !== null;
       return {
         limitMiB,
+        round,
         env,
         ok: run.ok,
         errors: run.errors,
@@ -148,77 +163,33 @@ async function memoryLimit(cfg: BenchConfig): Promise<MemoryLimitResult> {
   if (probe instanceof Error)
     return {
       rps: cfg.rps,
+      load: LOAD,
       unavailable: `this machine cannot make a memory cgroup (${probe.message})`,
       runs: [],
     };
   await probe.remove();
   const build = await buildForBench(here('./out/dist-rss'));
-  if (!build.cli) return { rps: cfg.rps, unavailable: `no built sidecar: ${build.note}`, runs: [] };
+  if (!build.cli)
+    return { rps: cfg.rps, load: LOAD, unavailable: `no built sidecar: ${build.note}`, runs: [] };
   await waitForQuiet((line) => process.stderr.write(`${line}\n`));
   const upstream = await startNode(here('./upstream-process.ts'));
   try {
     const runs: LimitRun[] = [];
-    for (const limitMiB of limitsMiB()) runs.push(await atLimit(limitMiB, cfg.rps, upstream.url, build.cli));
-    return { rps: cfg.rps, runs };
+    const limits = limitsMiB();
+    for (let round = 0; round < ROUNDS; round++)
+      for (const limitMiB of limits)
+        runs.push(await atLimit(limitMiB, round, cfg.rps, upstream.url, build.cli));
+    return { rps: cfg.rps, load: LOAD, runs };
   } finally {
     await upstream.stop();
   }
-}
-
-/** Served every request of the load with no OOM kill. */
-const held = (r: LimitRun) =>
-  r.failed === undefined && r.errors === 0 && r.killed === false && r.cgroup?.oomKills === 0;
-
-/** The smallest limit that held, and what happened at the largest one below it that did not. */
-function conclusion(runs: readonly LimitRun[]): string {
-  const smallest = runs.find(held);
-  if (!smallest) return 'No limit tried served every request.';
-  const below = runs.filter((x) => x.limitMiB < smallest.limitMiB && x.failed === undefined).at(-1);
-  const p99 = fmt.ms((smallest.latency?.p99 ?? NaN) / 1000);
-  const first = `Smallest limit tried that served every request with no OOM kill: **${smallest.limitMiB} MiB** (p99 ${p99} ms, ${smallest.cgroup?.limitHits ?? '?'} limit hits).`;
-  if (!below) return first;
-  return `${first} At ${below.limitMiB} MiB the kernel met the limit ${below.cgroup?.limitHits ?? '?'} times and read code pages back from disk ${below.majorFaults ?? '?'} times in the ${LOAD_S} s, and ${below.errors ?? '?'} of ${(below.ok ?? 0) + (below.errors ?? 0)} requests failed.`;
-}
-
-function markdown(r: MemoryLimitResult): string {
-  if (r.unavailable !== undefined) return `Not measured: ${r.unavailable}.`;
-  const cell = (x: LimitRun, f: (x: LimitRun) => string) => (x.failed !== undefined ? '—' : f(x));
-  const row = (name: string, f: (x: LimitRun) => string) =>
-    `| ${name} | ${r.runs.map((x) => cell(x, f)).join(' | ')} |`;
-  const failures = r.runs.filter((x) => x.failed !== undefined);
-  return [
-    `\`turnout sidecar\` started as in the sidecar-rss suite (policy pushed by the real push server, built JS), but inside a memory cgroup limited to each container limit below, with the Node settings the injector derives from that limit (\`sidecar/node-options.ts\`), and running a copy of the node binary none of whose pages were in memory, so the sidecar is charged for the code it faults in, as a pod with its own image layer is (pods sharing an image layer on a node may share those pages). Idle ${IDLE_MS / 1000} s, then ${r.rps} non-streaming req/s from vegeta over at most ${CONNECTIONS} connections: ${WARMUP_S} s of warm-up, ${LOAD_S} s measured. The cgroup's peak counts everything the kernel charged to it (anonymous memory, page cache, kernel memory); "limit hits" is how often a charge met the limit and the kernel had to reclaim first.`,
-    '',
-    `| container memory limit | ${r.runs.map((x) => `${x.limitMiB} MiB`).join(' | ')} |`,
-    `|---|${r.runs.map(() => '---:').join('|')}|`,
-    row(
-      '`--max-old-space-size` (MiB)',
-      (x) => /--max-old-space-size=(\d+)/.exec(x.env.NODE_OPTIONS)?.[1] ?? '—',
-    ),
-    row('requests ok / errors', (x) => `${x.ok} / ${x.errors}`),
-    row(
-      'latency p50 / p99, ms',
-      (x) => `${fmt.ms((x.latency?.p50 ?? NaN) / 1000, 2)} / ${fmt.ms((x.latency?.p99 ?? NaN) / 1000)}`,
-    ),
-    row('cgroup peak, MB', (x) => fmt.mb(x.cgroup?.peakBytes ?? NaN)),
-    row('VmRSS max under load, MB', (x) => fmt.mb(x.rssMax ?? NaN)),
-    row('limit hits (reclaims)', (x) => String(x.cgroup?.limitHits ?? '—')),
-    row('major page faults in the measured window', (x) =>
-      x.majorFaults === undefined ? '—' : String(x.majorFaults),
-    ),
-    row('OOM kills', (x) => String(x.cgroup?.oomKills ?? '—')),
-    '',
-    ...failures.map((x) => `At ${x.limitMiB} MiB the sidecar did not start: ${x.failed}`),
-    ...(failures.length > 0 ? [''] : []),
-    conclusion(r.runs),
-  ].join('\n');
 }
 
 export const sidecarMemoryLimitSuite = defineSuite<MemoryLimitResult>({
   name: 'sidecar-memory-limit',
   title: 'Sidecar under a container memory limit',
   run: memoryLimit,
-  markdown,
+  markdown: memoryLimitMarkdown,
   // The issues set no target for this; it backs the chart's resource defaults (docs/install.md).
   checks: () => [],
 });
