@@ -99,14 +99,16 @@ export function shaperFor(wire: WireDialect, caller: CallerDialect, ctx: ShapeCo
           ? new OpenAiPassthroughStream({ callerWantsUsage: ctx.callerWantsUsage })
           : new AnthropicPassthroughStream();
       }
-      const includeUsage = ctx.callerWantsUsage;
+      // Anthropic's message_delta always reports usage, so the OpenAI pivot must keep its usage chunk
+      // for the second translator even though no OpenAI caller asked for it.
+      const includeUsage = ctx.callerWantsUsage || caller === 'anthropic';
       const created = now();
       const toOpenAiStream: StreamTranslator =
         wire === 'anthropic'
           ? new AnthropicToOpenAiStream({ created, model: ctx.model, includeUsage })
           : wire === 'gemini'
             ? new GeminiToOpenAiStream({ id: newId(), created, model: ctx.model, includeUsage })
-            : new OpenAiPassthroughStream({ callerWantsUsage: false });
+            : new OpenAiPassthroughStream({ callerWantsUsage: includeUsage });
       if (caller === 'openai') return toOpenAiStream;
       return new ChainedStream(toOpenAiStream, new OpenAiToAnthropicStream({ requestedModel: ctx.model }));
     },

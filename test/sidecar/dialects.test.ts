@@ -187,6 +187,7 @@ describe('Anthropic callers (POST /v1/messages)', () => {
         kind: 'ok',
         toolCall: { name: 'get_weather', arguments: { city: 'Oslo' } },
         chunks: 3,
+        usage: { promptTokens: 20, completionTokens: 7 },
       });
       const msg = await anthropic.messages
         .stream({
@@ -205,6 +206,9 @@ describe('Anthropic callers (POST /v1/messages)', () => {
       assert.equal(tool?.type === 'tool_use' ? tool.name : '', 'get_weather');
       assert.deepEqual(tool?.type === 'tool_use' ? tool.input : {}, { city: 'Oslo' });
       assert.equal(msg.stop_reason, 'tool_use');
+      // message_delta carries the upstream's usage, whichever dialect streamed it.
+      assert.equal(msg.usage.input_tokens, 20);
+      assert.equal(msg.usage.output_tokens, 7);
     });
   }
 
