@@ -77,7 +77,7 @@ export async function handleChat(
   const raw = await readBody(req, opts.maxBodyBytes);
   const runtime = opts.current();
   if (!runtime) throw new TurnoutError('not_ready', 'no routing policy is loaded yet', { retryAfter: 1 });
-  const { canonical: body, callerBody } = api.parse(parseJsonBody(raw));
+  const { canonical: body, callerBody, untranslatable } = api.parse(parseJsonBody(raw));
   const features = api.features(body, req.headers);
   const route = matchRoute(runtime, features);
   if (!route) throw modelNotFound(runtime, features.model);
@@ -97,6 +97,7 @@ export async function handleChat(
     caller: api.caller,
     operation: api.operation,
     callerBody,
+    ...(untranslatable && { untranslatable }),
     callerWantsUsage:
       api.caller === 'openai' &&
       (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,

@@ -13,7 +13,8 @@ import {
   type InferenceBody,
   type RequestFeatures,
 } from '../routing/features.ts';
-import { openAiRequestFromAnthropic } from '../translate/index.ts';
+import { openAiRequestFromAnthropic, UnsupportedParameter } from '../translate/index.ts';
+import { anthropicRoutingView } from './anthropic-routing-view.ts';
 
 export type Operation = 'chat' | 'embeddings' | 'responses';
 
@@ -22,8 +23,18 @@ export interface InboundApi {
   name: string;
   caller: CallerDialect;
   operation: Operation;
-  parse(value: unknown): { canonical: InferenceBody; callerBody: Record<string, unknown> };
+  parse(value: unknown): ParsedInbound;
   features(body: InferenceBody, headers: RequestFeatures['headers']): RequestFeatures;
+}
+
+export interface ParsedInbound {
+  canonical: InferenceBody;
+  callerBody: Record<string, unknown>;
+  /**
+   * Why the request cannot be put into the canonical form (an Anthropic-only feature): only upstreams that
+   * speak the caller's dialect can serve it, and `canonical` is then a view for routing, never sent.
+   */
+  untranslatable?: TurnoutError;
 }
 
 export const OPENAI_CHAT: InboundApi = {
@@ -44,10 +55,16 @@ export const ANTHROPIC_MESSAGES: InboundApi = {
   features: (body, headers) => chatFeatures(body as ChatBody, headers),
   parse(value) {
     const body = asAnthropicBody(value);
-    return {
-      canonical: asChatBody({ ...openAiRequestFromAnthropic(body), model: body.model }),
-      callerBody: body,
-    };
+    try {
+      return {
+        canonical: asChatBody({ ...openAiRequestFromAnthropic(body), model: body.model }),
+        callerBody: body,
+      };
+    } catch (err) {
+      // Malformed requests are refused here; one that only another dialect cannot express is not.
+      if (!(err instanceof UnsupportedParameter)) throw err;
+      return { canonical: anthropicRoutingView(body), callerBody: body, untranslatable: err };
+    }
   },
 };
 

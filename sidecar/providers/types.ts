@@ -14,6 +14,8 @@ export interface ChatCall {
   callerBody: Record<string, unknown>;
   raw: Buffer;
   stream: boolean;
+  /** Anthropic callers: the beta features they opted into (anthropic-beta), for Anthropic upstreams. */
+  anthropicBeta?: string;
 }
 
 export interface AdapterContext {

@@ -131,16 +131,23 @@ function prepareRequest(
   adapter: ProviderAdapter,
   ctx: AdapterContext,
 ): PreparedRequest | undefined {
+  if (call.untranslatable && adapter.wireDialect !== call.caller) throw call.untranslatable;
   const chatCall = {
     body: call.body,
     caller: call.caller,
     callerBody: call.callerBody,
     raw: call.raw,
     stream: call.features.stream,
+    ...(call.caller === 'anthropic' && anthropicBeta(call.features.headers['anthropic-beta'])),
   };
   if (call.operation === 'embeddings') return adapter.embeddings?.(chatCall, ctx);
   if (call.operation === 'responses') return adapter.responses?.(chatCall, ctx);
   return adapter.chat(chatCall, ctx);
+}
+
+function anthropicBeta(value: string | string[] | undefined): { anthropicBeta?: string } {
+  const joined = Array.isArray(value) ? value.join(',') : value;
+  return joined ? { anthropicBeta: joined } : {};
 }
 
 function upstreamError(

@@ -37,6 +37,8 @@ export interface Call {
   caller: CallerDialect;
   callerBody: Record<string, unknown>;
   callerWantsUsage: boolean;
+  /** Set when only an upstream speaking the caller's dialect can serve the call: why the others cannot. */
+  untranslatable?: TurnoutError;
   /** Candidates after the one being tried (for context-length failover). */
   remaining: Candidate[];
   /** Set when an upstream said the prompt is too long: smaller windows are not tried. */

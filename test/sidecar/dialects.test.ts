@@ -55,6 +55,9 @@ spec:
     - { name: openai, match: { model: ["to-openai"] }, targets: [{ provider: oa, model: gpt-4o }] }
     - { name: anthropic, match: { model: ["to-anthropic"] }, targets: [{ provider: an, model: claude-sonnet-4-6 }] }
     - { name: gemini, match: { model: ["to-gemini"] }, targets: [{ provider: gm, model: gemini-2.5-flash }] }
+    - name: mixed
+      match: { model: ["to-mixed"] }
+      targets: [{ provider: oa, model: gpt-4o }, { provider: an, model: claude-sonnet-4-6 }]
 `;
 
 before(async () => {
@@ -222,6 +225,31 @@ describe('Anthropic callers (POST /v1/messages)', () => {
     const body = fakes.anthropic.requests[0]?.body as { model?: string; metadata?: unknown };
     assert.equal(body.model, 'claude-sonnet-4-6');
     assert.deepEqual(body.metadata, { user_id: 'u-1' });
+  });
+
+  it('Anthropic-only features reach an Anthropic upstream as sent, beta header included', async () => {
+    const request = {
+      max_tokens: 100,
+      messages: [{ role: 'user' as const, content: 'news today?' }],
+      tools: [{ type: 'web_search_20250305' as const, name: 'web_search' as const, max_uses: 2 }],
+    };
+    const beta = { headers: { 'anthropic-beta': 'context-1m-2025-08-07' } };
+    // A route with an OpenAI target first: that target cannot express the tool and is passed over.
+    await anthropic.messages.create({ ...request, model: 'to-mixed' }, beta);
+    assert.equal(fakes.openai.requests.length, 0);
+    const sent = fakes.anthropic.requests[0];
+    assert.deepEqual((sent?.body as { tools?: unknown }).tools, request.tools);
+    assert.equal(sent?.headers['anthropic-beta'], 'context-1m-2025-08-07');
+    // With no Anthropic target the caller is told which parameter no target could take.
+    await assert.rejects(
+      anthropic.messages.create({ ...request, model: 'to-openai' }, beta),
+      (e: unknown) => {
+        assert.ok(e instanceof Anthropic.BadRequestError);
+        assert.match(e.message, /tools\[0\]/);
+        return true;
+      },
+    );
+    assert.equal(fakes.openai.requests.length, 0);
   });
 
   it("errors come back in Anthropic's format, so the SDK raises its own error classes", async () => {

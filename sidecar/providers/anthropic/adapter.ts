@@ -26,6 +26,8 @@ export const anthropicAdapter: ProviderAdapter = {
       'anthropic-version': ANTHROPIC_VERSION,
     };
     if (ctx.apiKey !== undefined) headers['x-api-key'] = ctx.apiKey;
+    // Beta features change what the request means (1M context, new tool types): the caller's choice.
+    if (call.caller === 'anthropic' && call.anthropicBeta) headers['anthropic-beta'] = call.anthropicBeta;
     // The endpoint is the API origin (https://api.anthropic.com); tolerate one given with /v1.
     return {
       method: 'POST',
