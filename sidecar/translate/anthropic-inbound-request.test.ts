@@ -129,6 +129,26 @@ describe('openAiRequestFromAnthropic', () => {
     );
   });
 
+  it('maps output_config.format and the beta output_format alike to response_format json_schema', () => {
+    const schema = { type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false };
+    const expected = { type: 'json_schema', json_schema: { name: 'response', schema, strict: true } };
+    const format = { type: 'json_schema', schema };
+    assert.deepEqual(translate({ output_config: { format } }).response_format, expected);
+    assert.deepEqual(translate({ output_format: format }).response_format, expected);
+    assert.deepEqual(
+      translate({ output_config: { effort: 'low' }, output_format: format }).response_format,
+      expected,
+    );
+    assert.throws(
+      () => translate({ output_format: { type: 'json_object' } }),
+      (e: unknown) => e instanceof InvalidRequest && e.param === 'output_format',
+    );
+    assert.throws(
+      () => translate({ output_format: format, output_config: { format } }),
+      (e: unknown) => e instanceof InvalidRequest && e.param === 'output_format',
+    );
+  });
+
   it('refuses server tools, hosted features and malformed input', () => {
     assert.throws(
       () => translate({ tools: [{ type: 'bash_20250124', name: 'bash' }] }),

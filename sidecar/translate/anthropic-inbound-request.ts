@@ -41,11 +41,23 @@ function toolChoice(choice: unknown): JsonObject {
   return { tool_choice: mapped, ...parallel };
 }
 
-function responseFormat(config: unknown): JsonObject | undefined {
-  const format = isRecord(config) && isRecord(config.format) ? config.format : undefined;
-  if (format === undefined) return undefined;
-  if (format.type !== 'json_schema' || !isRecord(format.schema)) {
-    throw new InvalidRequest('output_config.format', 'must be {type: json_schema, schema}');
+/**
+ * The answer's format: output_config.format, or `output_format`, the spelling of the structured-outputs
+ * beta (anthropic-beta: structured-outputs-2025-11-13). Either changes the answer's shape, so neither
+ * may be dropped: both become response_format json_schema.
+ */
+function responseFormat(body: JsonObject): JsonObject | undefined {
+  const config = isRecord(body.output_config) ? body.output_config : {};
+  const [param, format] =
+    config.format !== undefined && config.format !== null
+      ? ['output_config.format', config.format]
+      : ['output_format', body.output_format];
+  if (format === undefined || format === null) return undefined;
+  if (body.output_format !== undefined && body.output_format !== null && param !== 'output_format') {
+    throw new InvalidRequest('output_format', 'give either output_format or output_config.format');
+  }
+  if (!isRecord(format) || format.type !== 'json_schema' || !isRecord(format.schema)) {
+    throw new InvalidRequest(param, 'must be {type: json_schema, schema}');
   }
   // Anthropic enforces the schema; strict is the OpenAI equivalent (both need closed objects).
   return { type: 'json_schema', json_schema: { name: 'response', schema: format.schema, strict: true } };
@@ -81,7 +93,7 @@ export function openAiRequestFromAnthropic(body: unknown, options: { model?: str
     stream_options: stream ? { include_usage: true } : undefined,
     tools: functions,
     ...(functions !== undefined && choice),
-    response_format: responseFormat(body.output_config),
+    response_format: responseFormat(body),
     user: str(metadata.user_id),
   });
 }

@@ -1,7 +1,7 @@
 // Neutral turns → Anthropic `messages`. Anthropic has no tool role and wants user/assistant turns to
 // alternate, so tool results become tool_result blocks in a user turn and consecutive same-role turns
 // are merged (tool results first in a user turn, as Anthropic requires).
-import type { Part } from './content-parts.ts';
+import { partsText, type Part } from './content-parts.ts';
 import { UnsupportedParameter } from './errors.ts';
 import type { JsonObject } from './json.ts';
 import type { Turn } from './openai-messages.ts';
@@ -51,11 +51,12 @@ function turnOf(turn: Turn, index: number): AnthropicTurn | undefined {
       const calls = turn.toolCalls.map((c) => ({ type: 'tool_use', id: c.id, name: c.name, input: c.args }));
       return { role: 'assistant', content: [...blocks(turn.parts, param), ...calls] };
     }
-    case 'tool':
-      return {
-        role: 'user',
-        content: [{ type: 'tool_result', tool_use_id: turn.toolCallId, content: turn.text }],
-      };
+    case 'tool': {
+      // tool_result content takes image and document blocks too, so what a tool returned is carried.
+      const textOnly = turn.parts.every((p) => p.kind === 'text');
+      const content = textOnly ? partsText(turn.parts) : blocks(turn.parts, param);
+      return { role: 'user', content: [{ type: 'tool_result', tool_use_id: turn.toolCallId, content }] };
+    }
   }
 }
 

@@ -81,6 +81,44 @@ describe('anthropicRequestFromOpenAi: messages', () => {
     ]);
   });
 
+  it('carries images (and PDFs) a tool returned inside its tool_result, in order', () => {
+    const messages = [
+      user('screenshot'),
+      { role: 'assistant', tool_calls: [call('s', 'shot', '{}')] },
+      {
+        role: 'tool',
+        tool_call_id: 's',
+        content: [
+          { type: 'text', text: 'here' },
+          { type: 'image_url', image_url: { url: 'data:image/png;base64,AAAA' } },
+          { type: 'image_url', image_url: { url: 'https://x.test/b.png' } },
+          { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBE' } },
+        ],
+      },
+    ];
+    assert.deepEqual((translate({ messages }).messages as unknown[])[2], {
+      role: 'user',
+      content: [
+        {
+          type: 'tool_result',
+          tool_use_id: 's',
+          content: [
+            { type: 'text', text: 'here' },
+            { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'AAAA' } },
+            { type: 'image', source: { type: 'url', url: 'https://x.test/b.png' } },
+            { type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: 'JVBE' } },
+          ],
+        },
+      ],
+    });
+    const audio = { type: 'input_audio', input_audio: { data: 'UklG', format: 'wav' } };
+    const withAudio = [...messages.slice(0, 2), { role: 'tool', tool_call_id: 's', content: [audio] }];
+    assert.throws(
+      () => translate({ messages: withAudio }),
+      (e: unknown) => e instanceof UnsupportedParameter && e.param === 'messages[2].content[0]',
+    );
+  });
+
   it('merges consecutive same-role turns so roles alternate, tool results first', () => {
     const body = translate({
       messages: [

@@ -85,6 +85,7 @@ describe('AnthropicToOpenAiStream', () => {
       outputTokens: 30,
       cachedInputTokens: 90,
       reasoningTokens: 12,
+      cacheWriteTokens: 5,
     });
     assert.deepEqual(answer.usage, {
       prompt_tokens: 105,

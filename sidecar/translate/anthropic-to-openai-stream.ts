@@ -5,7 +5,10 @@
 //   message_delta        → finish chunk (stop_reason mapped) and usage (cumulative, merged)
 //   message_stop         → usage chunk (when asked) and [DONE]
 //   error                → OpenAI in-band error frame;  ping, thinking and unknown events → nothing
-// The forced JSON-mode answer tool streams as plain content (json-answer-tool.ts).
+// The forced JSON-mode answer tool streams as plain content (json-answer-tool.ts). With `jsonMode`, text
+// is held until it is known whether it is a preamble to that answer — then dropped, as
+// openAiResponseFromAnthropic drops it, so the content stays valid JSON — or not (a caller tool was
+// called instead, or the message ended): then it is sent.
 import { errorFromAnthropic } from './error-classify.ts';
 import { finishFromAnthropic } from './finish-reasons.ts';
 import { JSON_ANSWER_TOOL } from './json-answer-tool.ts';
@@ -21,7 +24,12 @@ export interface AnthropicToOpenAiOptions {
   model?: string | undefined;
   /** The caller set stream_options.include_usage: send a usage chunk before [DONE]. */
   includeUsage?: boolean | undefined;
+  /** The request asked for JSON (response_format), so it was sent with the forced answer tool. */
+  jsonMode?: boolean | undefined;
 }
+
+/** Text of a JSON-mode answer: held while it may be a preamble, dropped once the answer tool came. */
+type Preamble = { kind: 'live' } | { kind: 'held'; texts: string[] } | { kind: 'dropped' };
 
 type Block = { kind: 'text' } | { kind: 'json' } | { kind: 'tool'; toolIndex: number } | { kind: 'other' };
 
@@ -31,6 +39,7 @@ export class AnthropicToOpenAiStream extends ToOpenAiStream {
   #tools = 0;
   #started = false;
   #rawUsage: JsonObject = {};
+  #preamble: Preamble;
 
   constructor(options: AnthropicToOpenAiOptions) {
     super(
@@ -38,6 +47,7 @@ export class AnthropicToOpenAiStream extends ToOpenAiStream {
       options.includeUsage === true,
     );
     this.#options = options;
+    this.#preamble = options.jsonMode === true ? { kind: 'held', texts: [] } : { kind: 'live' };
   }
 
   protected onEvent(name: string | undefined, data: JsonObject): string[] {
@@ -55,7 +65,7 @@ export class AnthropicToOpenAiStream extends ToOpenAiStream {
         return this.#messageDelta(record(data.delta), data.usage);
       case 'message_stop':
         this.state.completed = true;
-        return [...this.#role(), ...this.close()];
+        return [...this.#role(), ...this.#releaseText(), ...this.close()];
       case 'error':
         return this.errorFrames(errorFromAnthropic(0, data));
       default:
@@ -82,8 +92,7 @@ export class AnthropicToOpenAiStream extends ToOpenAiStream {
   #blockStart(index: number, block: JsonObject): string[] {
     if (block.type === 'text') {
       this.#blocks.set(index, { kind: 'text' });
-      const text = str(block.text) ?? '';
-      return text === '' ? [] : [...this.#role(), this.writer.content(0, text)];
+      return this.#text(str(block.text) ?? '');
     }
     if (block.type !== 'tool_use') {
       this.#blocks.set(index, { kind: 'other' }); // thinking, server tools
@@ -92,19 +101,19 @@ export class AnthropicToOpenAiStream extends ToOpenAiStream {
     const name = str(block.name) ?? '';
     if (name === JSON_ANSWER_TOOL) {
       this.#blocks.set(index, { kind: 'json' });
+      this.#preamble = { kind: 'dropped' };
       return [];
     }
     const toolIndex = this.#tools++;
     this.#blocks.set(index, { kind: 'tool', toolIndex });
     const call = { index: toolIndex, id: str(block.id) ?? '', name, arguments: '' };
-    return [...this.#role(), this.writer.toolCall(0, call)];
+    return [...this.#role(), ...this.#releaseText(), this.writer.toolCall(0, call)];
   }
 
   #blockDelta(index: number, delta: JsonObject): string[] {
     const block = this.#blocks.get(index) ?? { kind: 'text' };
     const text = delta.type === 'text_delta' ? str(delta.text) : undefined;
-    if (text !== undefined && text !== '' && block.kind === 'text')
-      return [...this.#role(), this.writer.content(0, text)];
+    if (text !== undefined && text !== '' && block.kind === 'text') return this.#text(text);
     const json = delta.type === 'input_json_delta' ? str(delta.partial_json) : undefined;
     if (json === undefined || json === '') return [];
     if (block.kind === 'json') return [...this.#role(), this.writer.content(0, json)];
@@ -118,7 +127,24 @@ export class AnthropicToOpenAiStream extends ToOpenAiStream {
     let reason = finishFromAnthropic(delta.stop_reason);
     if (reason === 'tool_calls' && this.#tools === 0) reason = 'stop'; // only the JSON answer tool
     this.state.finishReason = reason;
-    return [...this.#role(), this.writer.finish(0, reason)];
+    return [...this.#role(), ...this.#releaseText(), this.writer.finish(0, reason)];
+  }
+
+  #text(text: string): string[] {
+    if (text === '' || this.#preamble.kind === 'dropped') return [];
+    if (this.#preamble.kind === 'held') {
+      this.#preamble.texts.push(text);
+      return [];
+    }
+    return [...this.#role(), this.writer.content(0, text)];
+  }
+
+  /** Held text turned out not to precede the answer: sent, and text streams live from here on. */
+  #releaseText(): string[] {
+    if (this.#preamble.kind !== 'held') return [];
+    const text = this.#preamble.texts.join('');
+    this.#preamble = { kind: 'live' };
+    return this.#text(text);
   }
 
   /** message_delta usage is cumulative and may omit fields: the latest value of each field wins. */

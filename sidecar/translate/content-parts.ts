@@ -80,10 +80,14 @@ export function readContent(content: unknown, param: string): Part[] {
   return content.map((part: unknown, i) => readPart(part, `${param}[${i}]`));
 }
 
-/** The text of content that may only hold text (system and tool messages). */
+/** The text parts of content, one per line; other parts are not text and are left out. */
+export function partsText(parts: readonly Part[]): string {
+  return parts.flatMap((p) => (p.kind === 'text' ? [p.text] : [])).join('\n');
+}
+
+/** The text of content that may only hold text (system messages). */
 export function readText(content: unknown, param: string): string {
-  const parts = readContent(content, param);
-  return parts.map((p) => (p.kind === 'text' ? p.text : '')).join('\n');
+  return partsText(readContent(content, param));
 }
 
 /**

@@ -16,6 +16,7 @@ export function finishFromAnthropic(stopReason: unknown): OpenAiFinishReason {
   return (typeof stopReason === 'string' ? FROM_ANTHROPIC[stopReason] : undefined) ?? 'stop';
 }
 
+/** Gemini withheld the answer (or the rest of it) for what it contains: OpenAI's content_filter. */
 const GEMINI_FILTERED = new Set([
   'SAFETY',
   'RECITATION',
@@ -23,9 +24,37 @@ const GEMINI_FILTERED = new Set([
   'PROHIBITED_CONTENT',
   'SPII',
   'IMAGE_SAFETY',
+  'IMAGE_PROHIBITED_CONTENT',
+  'IMAGE_RECITATION',
 ]);
 
-/** Gemini has no "tool calls" reason: a candidate that stopped with a functionCall part is one. */
+/**
+ * Gemini stopped without an answer it could give: no OpenAI reason says so (`stop` would pass an empty
+ * or cut answer off as complete), so these are upstream failures, which another target may not have.
+ */
+const GEMINI_FAILED: Readonly<Record<string, string>> = {
+  MALFORMED_FUNCTION_CALL: 'the function call it generated was invalid',
+  UNEXPECTED_TOOL_CALL: 'it called a tool the request did not offer',
+  TOO_MANY_TOOL_CALLS: 'it generated too many tool calls',
+  MALFORMED_RESPONSE: 'its response was malformed',
+  MISSING_THOUGHT_SIGNATURE: 'it found a thought signature missing in the request',
+  LANGUAGE: 'the request uses a language it does not support',
+  OTHER: 'for an unspecified reason',
+  IMAGE_OTHER: 'image generation failed',
+  NO_IMAGE: 'it was expected to generate an image and did not',
+};
+
+/** Why a Gemini candidate is a failed answer rather than a finished one; undefined when it is not. */
+export function geminiFailure(reason: unknown): string | undefined {
+  const why =
+    typeof reason === 'string' && Object.hasOwn(GEMINI_FAILED, reason) ? GEMINI_FAILED[reason] : undefined;
+  return why === undefined ? undefined : `Gemini stopped with ${String(reason)}: ${why}`;
+}
+
+/**
+ * Gemini has no "tool calls" reason: a candidate that stopped with a functionCall part is one. Failure
+ * reasons (geminiFailure) must be checked first; here they read as `stop`.
+ */
 export function finishFromGemini(reason: unknown, hasFunctionCall: boolean): OpenAiFinishReason {
   if (reason === 'MAX_TOKENS') return 'length';
   if (typeof reason === 'string' && GEMINI_FILTERED.has(reason)) return 'content_filter';

@@ -1,7 +1,9 @@
-// Neutral turns → Gemini `contents` + `systemInstruction`. Gemini has roles user/model only, and its
-// function calls carry no ids: a tool result is matched to its call by function *name*, so the ids of
-// the caller's tool calls are mapped to names here (and a result for an unknown id is refused).
-import type { ImageSource, Part } from './content-parts.ts';
+// Neutral turns → Gemini `contents` + `systemInstruction`. Gemini has roles user/model only. A tool
+// result is matched to its call by function *name* and position (the `id` field of functionCall and
+// functionResponse is optional, and not every model reads it), so: the caller's call ids are mapped to
+// names (a result for an unknown id is refused), the ids are sent on both sides as well, and the
+// function responses of a user turn are put in the order of the calls they answer.
+import { partsText, type ImageSource, type Part } from './content-parts.ts';
 import { InvalidRequest } from './errors.ts';
 import { isRecord, parseJson, type JsonObject } from './json.ts';
 import { systemText, type Turn } from './openai-messages.ts';
@@ -67,28 +69,33 @@ interface Content {
   parts: JsonObject[];
 }
 
-function contentOf(turn: Turn, index: number, names: Map<string, string>): Content | undefined {
-  switch (turn.role) {
-    case 'system':
-      return undefined;
-    case 'user':
-      return { role: 'user', parts: partsOf(turn.parts) };
-    case 'assistant': {
-      const calls = turn.toolCalls.map((call, i) => {
-        names.set(call.id, call.name);
-        const functionCall = { functionCall: { name: call.name, args: call.args } };
-        return i === 0 ? { ...functionCall, thoughtSignature: FOREIGN_THOUGHT_SIGNATURE } : functionCall;
-      });
-      return { role: 'model', parts: [...partsOf(turn.parts), ...calls] };
-    }
-    case 'tool': {
-      const name = names.get(turn.toolCallId);
-      if (name === undefined) {
-        throw new InvalidRequest(`messages[${index}].tool_call_id`, 'matches no earlier assistant tool call');
-      }
-      return { role: 'user', parts: [{ functionResponse: { name, response: responseOf(turn.text) } }] };
-    }
+/** What the conversation so far says about each tool call id. */
+interface CallInfo {
+  name: string;
+  /** Position among all calls of the conversation: tool results are put back in this order. */
+  order: number;
+}
+
+/** A tool turn's parts: its functionResponse, then what the tool returned that is not text. */
+function toolParts(turn: Extract<Turn, { role: 'tool' }>, index: number, calls: Map<string, CallInfo>) {
+  const call = calls.get(turn.toolCallId);
+  if (call === undefined) {
+    throw new InvalidRequest(`messages[${index}].tool_call_id`, 'matches no earlier assistant tool call');
   }
+  const response = { id: turn.toolCallId, name: call.name, response: responseOf(partsText(turn.parts)) };
+  // Images a tool returned go in the same user turn, after the function responses: every Gemini model
+  // reads them there (functionResponse.parts is Gemini 3 only, and takes no URLs).
+  const media = partsOf(turn.parts.filter((p) => p.kind !== 'text'));
+  return { part: { functionResponse: response }, order: call.order, media };
+}
+
+function modelContent(turn: Extract<Turn, { role: 'assistant' }>, calls: Map<string, CallInfo>): Content {
+  const functionCalls = turn.toolCalls.map((call, i) => {
+    calls.set(call.id, { name: call.name, order: calls.size });
+    const functionCall = { functionCall: { id: call.id, name: call.name, args: call.args } };
+    return i === 0 ? { ...functionCall, thoughtSignature: FOREIGN_THOUGHT_SIGNATURE } : functionCall;
+  });
+  return { role: 'model', parts: [...partsOf(turn.parts), ...functionCalls] };
 }
 
 export interface GeminiConversation {
@@ -96,16 +103,52 @@ export interface GeminiConversation {
   contents: Content[];
 }
 
+/**
+ * A user turn's parts with the function responses first, in the order of the calls they answer:
+ * Gemini pairs results with calls by position and name, so results sent in another order than the
+ * calls (two calls of one function answered out of order) would be given to the wrong call.
+ */
+class UserTurn {
+  readonly #responses: { part: JsonObject; order: number }[] = [];
+  readonly #rest: JsonObject[] = [];
+
+  add(turn: Turn, index: number, calls: Map<string, CallInfo>): void {
+    if (turn.role === 'tool') {
+      const { part, order, media } = toolParts(turn, index, calls);
+      this.#responses.push({ part, order });
+      this.#rest.push(...media);
+    } else if (turn.role === 'user') this.#rest.push(...partsOf(turn.parts));
+  }
+
+  parts(): JsonObject[] {
+    const responses = this.#responses.toSorted((a, b) => a.order - b.order).map((r) => r.part);
+    return [...responses, ...this.#rest];
+  }
+}
+
 export function geminiConversation(turns: readonly Turn[]): GeminiConversation {
-  const names = new Map<string, string>();
+  const calls = new Map<string, CallInfo>();
   const contents: Content[] = [];
+  let user: UserTurn | undefined;
+  const flushUser = (): void => {
+    const parts = user?.parts() ?? [];
+    if (parts.length > 0) contents.push({ role: 'user', parts });
+    user = undefined;
+  };
   turns.forEach((turn, i) => {
-    const next = contentOf(turn, i, names);
-    if (next === undefined || next.parts.length === 0) return;
+    if (turn.role === 'system') return;
+    if (turn.role === 'user' || turn.role === 'tool') {
+      (user ??= new UserTurn()).add(turn, i, calls);
+      return;
+    }
+    const next = modelContent(turn, calls);
+    if (next.parts.length === 0) return;
+    flushUser();
     const last = contents.at(-1);
-    if (last?.role === next.role) last.parts.push(...next.parts);
+    if (last?.role === 'model') last.parts.push(...next.parts);
     else contents.push(next);
   });
+  flushUser();
   const system = systemText(turns);
   return { ...(system !== undefined && { systemInstruction: { parts: [{ text: system }] } }), contents };
 }

@@ -1,7 +1,7 @@
 // OpenAI Chat Completions request → Gemini generateContent / streamGenerateContent (path + body).
-import { InvalidRequest } from './errors.ts';
+import { InvalidRequest, UnsupportedParameter } from './errors.ts';
 import { geminiConversation } from './gemini-contents.ts';
-import { geminiSchema } from './gemini-schema.ts';
+import { geminiSchema, InlineBudget } from './gemini-schema.ts';
 import { compact, isRecord, type JsonObject } from './json.ts';
 import { readOpenAiMessages } from './openai-messages.ts';
 import { GEMINI_PARAMETER_RULES, checkParameters } from './parameter-rules.ts';
@@ -14,8 +14,9 @@ export interface GeminiRequest {
   body: JsonObject;
 }
 
-function declaration(tool: FunctionTool): JsonObject {
-  const parameters = tool.parameters && geminiSchema(tool.parameters);
+function declaration(tool: FunctionTool, index: number, budget: InlineBudget): JsonObject {
+  const param = `tools[${index}].function.parameters`;
+  const parameters = tool.parameters && geminiSchema(tool.parameters, { param, budget });
   // Gemini refuses an OBJECT schema with no properties; a no-argument function simply has none.
   const hasProperties = isRecord(parameters?.properties) && Object.keys(parameters.properties).length > 0;
   return compact({
@@ -25,7 +26,7 @@ function declaration(tool: FunctionTool): JsonObject {
   });
 }
 
-function toolFields(body: JsonObject): JsonObject {
+function toolFields(body: JsonObject, budget: InlineBudget): JsonObject {
   const tools = readTools(body.tools, 'Gemini');
   const choice = readToolChoice(body.tool_choice);
   if (tools.length === 0) return {};
@@ -35,13 +36,39 @@ function toolFields(body: JsonObject): JsonObject {
       : { auto: 'AUTO', none: 'NONE', required: 'ANY', function: 'ANY' }[choice.mode];
   const allowed = choice?.mode === 'function' ? { allowedFunctionNames: [choice.name] } : {};
   return {
-    tools: [{ functionDeclarations: tools.map(declaration) }],
+    tools: [{ functionDeclarations: tools.map((tool, i) => declaration(tool, i, budget)) }],
     ...(mode !== undefined && { toolConfig: { functionCallingConfig: { mode, ...allowed } } }),
   };
 }
 
-function generationConfig(body: JsonObject): JsonObject | undefined {
+/** The first Gemini generation that takes function declarations together with a JSON response. */
+const FIRST_GENERATION_WITH_TOOLS_AND_JSON = 3;
+
+/** `gemini-2.5-flash` → 2; undefined for names that do not say (aliases such as gemini-flash-latest). */
+function generation(model: string): number | undefined {
+  const major = /^(?:models\/)?gemini-(\d+)(?:[.-]|$)/.exec(model)?.[1];
+  return major === undefined ? undefined : Number(major);
+}
+
+/**
+ * Function calling with responseMimeType application/json is refused with 400 by Gemini before 3
+ * ("structured outputs with tools" is a Gemini 3 feature). Rather than send a request that cannot
+ * succeed, or drop one of the two and change the answer, the target is refused for those models.
+ */
+function checkToolsWithJson(body: JsonObject, model: string): void {
+  const hasTools = Array.isArray(body.tools) && body.tools.length > 0;
+  if (!hasTools || readResponseFormat(body.response_format) === undefined) return;
+  if ((generation(model) ?? 0) >= FIRST_GENERATION_WITH_TOOLS_AND_JSON) return;
+  throw new UnsupportedParameter(
+    'response_format',
+    `Gemini model ${model}`,
+    'Gemini models before 3 refuse tools together with a JSON response',
+  );
+}
+
+function generationConfig(body: JsonObject, budget: InlineBudget): JsonObject | undefined {
   const json = readResponseFormat(body.response_format);
+  const param = 'response_format.json_schema.schema';
   const config = compact({
     maxOutputTokens: maxOutputTokens(body),
     temperature: optionalNumber(body, 'temperature'),
@@ -52,7 +79,7 @@ function generationConfig(body: JsonObject): JsonObject | undefined {
     frequencyPenalty: optionalNumber(body, 'frequency_penalty'),
     seed: optionalNumber(body, 'seed'),
     responseMimeType: json === undefined ? undefined : 'application/json',
-    responseSchema: json?.kind === 'schema' ? geminiSchema(json.schema) : undefined,
+    responseSchema: json?.kind === 'schema' ? geminiSchema(json.schema, { param, budget }) : undefined,
   });
   return Object.keys(config).length > 0 ? config : undefined;
 }
@@ -61,6 +88,8 @@ function generationConfig(body: JsonObject): JsonObject | undefined {
 export function geminiRequestFromOpenAi(body: unknown, options: { model: string }): GeminiRequest {
   if (!isRecord(body)) throw new InvalidRequest('body', 'must be a JSON object');
   checkParameters(body, GEMINI_PARAMETER_RULES, 'Gemini');
+  checkToolsWithJson(body, options.model);
+  const budget = new InlineBudget(); // one per request: all its schemas share the inlining bound
   const model = encodeURIComponent(options.model.replace(/^models\//, ''));
   const path =
     body.stream === true
@@ -68,8 +97,8 @@ export function geminiRequestFromOpenAi(body: unknown, options: { model: string 
       : `models/${model}:generateContent`;
   const request = compact({
     ...geminiConversation(readOpenAiMessages(body.messages)),
-    ...toolFields(body),
-    generationConfig: generationConfig(body),
+    ...toolFields(body, budget),
+    generationConfig: generationConfig(body, budget),
   });
   return { path, body: request };
 }

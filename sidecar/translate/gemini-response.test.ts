@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { FailedAnswer } from './errors.ts';
 import { openAiResponseFromGemini } from './gemini-response.ts';
 
 const options = { model: 'gemini-2.5-flash', id: 'chatcmpl-1', created: 7 };
@@ -36,7 +37,9 @@ describe('openAiResponseFromGemini', () => {
       [[{ text: 'x' }], 'BLOCKLIST', 'content_filter'],
       [[{ text: 'x' }], 'PROHIBITED_CONTENT', 'content_filter'],
       [[{ text: 'x' }], 'SPII', 'content_filter'],
-      [[{ text: 'x' }], 'OTHER', 'stop'],
+      [[{ text: 'x' }], 'IMAGE_PROHIBITED_CONTENT', 'content_filter'],
+      [[{ text: 'x' }], 'FINISH_REASON_UNSPECIFIED', 'stop'],
+      [[{ text: 'x' }], 'A_REASON_ADDED_LATER', 'stop'],
       [[{ functionCall: { name: 'f', args: {} } }], 'STOP', 'tool_calls'],
     ];
     for (const [parts, reason, finish] of cases) {
@@ -47,6 +50,26 @@ describe('openAiResponseFromGemini', () => {
         reason,
       );
     }
+  });
+
+  it('a failed candidate (malformed or unexpected tool call, OTHER, …) is a FailedAnswer, not a stop', () => {
+    for (const reason of [
+      'MALFORMED_FUNCTION_CALL',
+      'UNEXPECTED_TOOL_CALL',
+      'TOO_MANY_TOOL_CALLS',
+      'OTHER',
+      'LANGUAGE',
+    ]) {
+      assert.throws(
+        () => openAiResponseFromGemini({ candidates: [candidate([], reason)] }, options),
+        (e: unknown) => e instanceof FailedAnswer && e.message.startsWith(`Gemini stopped with ${reason}:`),
+        reason,
+      );
+    }
+    const second = {
+      candidates: [candidate([{ text: 'ok' }]), { ...candidate([]), index: 1, finishReason: 'OTHER' }],
+    };
+    assert.throws(() => openAiResponseFromGemini(second, options), FailedAnswer, 'any candidate');
   });
 
   it('uses the functionCall id when Gemini sends one and the generator otherwise', () => {

@@ -1,8 +1,10 @@
 // Gemini generateContent response → canonical OpenAI chat.completion. One choice per candidate; a
 // prompt blocked before generation (promptFeedback.blockReason, no candidates) is one content_filter
-// choice with no content. Thought-summary parts (thought: true) are not part of the answer.
+// choice with no content. Thought-summary parts (thought: true) are not part of the answer. A candidate
+// Gemini reports as failed (MALFORMED_FUNCTION_CALL, OTHER, …) makes the whole answer a FailedAnswer.
 import { assistantChoice } from './choice.ts';
-import { finishFromGemini } from './finish-reasons.ts';
+import { FailedAnswer } from './errors.ts';
+import { finishFromGemini, geminiFailure } from './finish-reasons.ts';
 import { asArray, isRecord, num, record, str, type JsonObject } from './json.ts';
 import type { ChatCompletion, OpenAiToolCall } from './types.ts';
 import { openAiUsageJson, usageFromGemini } from './usage.ts';
@@ -57,8 +59,13 @@ const BLOCKED: Choice = {
   finish_reason: 'content_filter',
 };
 
+/** Throws FailedAnswer when a candidate stopped on a failure reason (finish-reasons.ts geminiFailure). */
 export function openAiResponseFromGemini(json: unknown, options: FromGeminiOptions): ChatCompletion {
   const response = record(json);
+  for (const c of asArray(response.candidates)) {
+    const failure = geminiFailure(record(c).finishReason);
+    if (failure !== undefined) throw new FailedAnswer(failure);
+  }
   const toolCallId = options.toolCallId ?? defaultToolCallId(options.id);
   let n = 0;
   const nextId = (): string => toolCallId(n++);

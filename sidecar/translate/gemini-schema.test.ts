@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { geminiSchema } from './gemini-schema.ts';
+import { UnsupportedParameter } from './errors.ts';
+import { geminiSchema, InlineBudget, MAX_INLINED_NODES } from './gemini-schema.ts';
 
 describe('geminiSchema', () => {
   it('drops keywords Gemini rejects and keeps the ones it accepts', () => {
@@ -71,14 +72,105 @@ describe('geminiSchema', () => {
     });
   });
 
-  it('cuts recursive $refs instead of looping', () => {
+  it('cuts a recursive $ref where it recurs: the member that would recurse is left out', () => {
     const schema = {
-      $defs: { Node: { type: 'object', properties: { next: { $ref: '#/$defs/Node' } } } },
-      $ref: '#/$defs/Node',
+      type: 'object',
+      properties: { tree: { $ref: '#/$defs/Node', description: 'the root' } },
+      required: ['tree'],
+      $defs: {
+        Node: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            children: { type: 'array', items: { $ref: '#/$defs/Node' } },
+            parent: { anyOf: [{ $ref: '#/$defs/Node' }, { type: 'integer' }] },
+            next: { $ref: '#/$defs/Node' },
+          },
+          required: ['name', 'next'],
+        },
+      },
     };
-    const out = JSON.stringify(geminiSchema(schema));
-    assert.ok(out.length < 10_000);
-    assert.ok(out.startsWith('{"type":"object","properties":{"next":{"type":"object"'));
+    assert.deepEqual(geminiSchema(schema), {
+      type: 'object',
+      properties: {
+        tree: {
+          type: 'object',
+          description: 'the root',
+          properties: { name: { type: 'string' }, parent: { anyOf: [{ type: 'integer' }] } },
+          required: ['name'],
+        },
+      },
+      required: ['tree'],
+    });
+  });
+
+  it('a schema that is only recursion becomes {}', () => {
+    const list = {
+      $defs: { L: { type: 'object', properties: { next: { $ref: '#/$defs/L' } } } },
+      $ref: '#/$defs/L',
+    };
+    assert.deepEqual(geminiSchema(list), {});
+  });
+
+  for (const k of [8, 10]) {
+    it(`a node with ${k} properties that are all the node again stays bounded (was k^depth)`, () => {
+      const properties = Object.fromEntries(
+        Array.from({ length: k }, (_, i) => [`p${i}`, { $ref: '#/$defs/Node' }]),
+      );
+      const schema = {
+        type: 'object',
+        properties: { root: { $ref: '#/$defs/Node' }, label: { type: 'string' } },
+        $defs: { Node: { type: 'object', properties } },
+      };
+      assert.deepEqual(geminiSchema(schema), { type: 'object', properties: { label: { type: 'string' } } });
+    });
+  }
+
+  it('refuses shared (non-recursive) $defs that multiply past the node budget', () => {
+    const $defs: Record<string, unknown> = { D: { type: 'string' } };
+    for (const [name, next] of [
+      ['C', 'D'],
+      ['B', 'C'],
+      ['A', 'B'],
+      ['Top', 'A'],
+    ]) {
+      const properties = Object.fromEntries(
+        Array.from({ length: 10 }, (_, i) => [`p${i}`, { $ref: `#/$defs/${next}` }]),
+      );
+      $defs[name ?? ''] = { type: 'object', properties };
+    }
+    assert.throws(
+      () => geminiSchema({ $ref: '#/$defs/Top', $defs }, { param: 'tools[0].function.parameters' }),
+      (e: unknown) =>
+        e instanceof UnsupportedParameter &&
+        e.param === 'tools[0].function.parameters' &&
+        e.message.includes(`${MAX_INLINED_NODES} schema nodes`),
+    );
+    // One level less (1,111 nodes) is inlined as before.
+    const out = geminiSchema({ $ref: '#/$defs/A', $defs });
+    assert.equal(JSON.stringify(out).match(/"type":"string"/g)?.length, 1000);
+  });
+
+  it('counts against one budget shared by every schema of a request', () => {
+    const budget = new InlineBudget();
+    const $defs = { S: { type: 'string' } };
+    const many = {
+      type: 'object',
+      properties: Object.fromEntries(
+        Array.from({ length: 4000 }, (_, i) => [`p${i}`, { $ref: '#/$defs/S' }]),
+      ),
+      $defs,
+    };
+    geminiSchema(many, { budget });
+    geminiSchema(many, { budget });
+    assert.throws(() => geminiSchema(many, { budget, param: 'p' }), UnsupportedParameter);
+    assert.doesNotThrow(() => geminiSchema(many), 'a fresh budget by default');
+    // Nodes written out as they are (no $ref) are the caller's own size and are not counted.
+    const plain = {
+      type: 'object',
+      properties: Object.fromEntries(Array.from({ length: 12_000 }, (_, i) => [`p${i}`, { type: 'string' }])),
+    };
+    assert.doesNotThrow(() => geminiSchema(plain));
   });
 
   it('keeps a property named like a prototype key as a property', () => {

@@ -72,6 +72,29 @@ describe('GeminiToOpenAiStream', () => {
     assert.equal(answer.done, true);
   });
 
+  it('a failed candidate (MALFORMED_FUNCTION_CALL, OTHER, …) ends with an in-band error, not a stop', () => {
+    for (const reason of ['MALFORMED_FUNCTION_CALL', 'UNEXPECTED_TOOL_CALL', 'OTHER']) {
+      const { t, answer } = run([chunk([{ text: 'Let me call' }]), chunk([], { finishReason: reason })]);
+      assert.equal(t.finishReason, undefined, reason);
+      assert.equal(t.completed, false, reason);
+      assert.match(t.error ?? '', new RegExp(`^Gemini stopped with ${reason}: `));
+      assert.deepEqual(answer.error, {
+        message: t.error,
+        type: 'api_error',
+        param: null,
+        code: 'upstream_error',
+      });
+      assert.equal(answer.done, false, 'no [DONE] after the error');
+    }
+  });
+
+  it('safety-like reasons finish with content_filter', () => {
+    for (const reason of ['SAFETY', 'RECITATION', 'SPII', 'IMAGE_SAFETY']) {
+      const { t } = run([chunk([{ text: 'x' }], { finishReason: reason })]);
+      assert.equal(t.finishReason, 'content_filter', reason);
+    }
+  });
+
   it('a blocked prompt finishes with content_filter', () => {
     const { answer } = run([{ data: { promptFeedback: { blockReason: 'OTHER' } } }]);
     assert.equal(answer.choices[0]?.finishReason, 'content_filter');

@@ -2,9 +2,10 @@
 // whole GenerateContentResponse: text parts become content deltas, a functionCall part (always sent
 // whole) becomes one tool_calls delta with its full arguments, finishReason becomes the finish chunk,
 // and usageMetadata (complete on the last chunk) the usage. Gemini has no end marker besides the
-// finish reason, so [DONE] is written by end(), after any trailing usage-only chunk.
+// finish reason, so [DONE] is written by end(), after any trailing usage-only chunk. A failure reason
+// (MALFORMED_FUNCTION_CALL, OTHER, …: finish-reasons.ts) ends the stream with an in-band error instead.
 import { errorFromGemini } from './error-classify.ts';
-import { finishFromGemini } from './finish-reasons.ts';
+import { finishFromGemini, geminiFailure } from './finish-reasons.ts';
 import { defaultToolCallId, geminiParts, partText, toolCallOf } from './gemini-response.ts';
 import { asArray, isRecord, num, record, str, type JsonObject } from './json.ts';
 import { ToOpenAiStream } from './to-openai-stream.ts';
@@ -60,6 +61,9 @@ export class GeminiToOpenAiStream extends ToOpenAiStream {
     if (state.finished) return frames;
     for (const part of geminiParts(candidate)) frames.push(...this.#part(index, state, part));
     if (typeof candidate.finishReason === 'string') {
+      const failure = geminiFailure(candidate.finishReason);
+      if (failure !== undefined)
+        return [...frames, ...this.errorFrames({ message: failure, kind: 'server' })];
       state.finished = true;
       const reason = finishFromGemini(candidate.finishReason, state.tools > 0);
       if (index === 0 || this.state.finishReason === undefined) this.state.finishReason = reason;

@@ -12,6 +12,7 @@ export { geminiRequestFromOpenAi, type GeminiRequest } from './gemini-request.ts
 export { geminiSchema } from './gemini-schema.ts';
 export { FOREIGN_THOUGHT_SIGNATURE } from './gemini-contents.ts';
 export { JSON_ANSWER_TOOL } from './json-answer-tool.ts';
+export { asksForJson } from './tool-options.ts';
 export {
   ANTHROPIC_INBOUND_PARAMETER_RULES,
   ANTHROPIC_PARAMETER_RULES,
@@ -20,13 +21,18 @@ export {
   type ParameterAction,
   type ParameterRule,
 } from './parameter-rules.ts';
-export { InvalidRequest, UnsupportedParameter } from './errors.ts';
+export { FailedAnswer, InvalidRequest, UnsupportedParameter } from './errors.ts';
 
 // Responses
 export { openAiResponseFromAnthropic, type FromAnthropicOptions } from './anthropic-response.ts';
 export { openAiResponseFromGemini, type FromGeminiOptions } from './gemini-response.ts';
 export { anthropicResponseFromOpenAi } from './openai-response.ts';
-export { finishFromAnthropic, finishFromGemini, stopReasonFromOpenAi } from './finish-reasons.ts';
+export {
+  finishFromAnthropic,
+  finishFromGemini,
+  geminiFailure,
+  stopReasonFromOpenAi,
+} from './finish-reasons.ts';
 export { anthropicUsageJson, openAiUsageJson, usageFromAnthropic, usageFromGemini } from './usage.ts';
 
 // Streams

@@ -22,6 +22,8 @@ export interface ToolCallDelta {
 
 export class OpenAiChunkWriter {
   readonly meta: ChunkMeta;
+  /** A content, tool-call or finish chunk was written (a role or usage chunk alone is not an answer). */
+  answerStarted = false;
 
   constructor(meta: ChunkMeta) {
     this.meta = meta;
@@ -41,10 +43,12 @@ export class OpenAiChunkWriter {
   }
 
   content(index: number, text: string): string {
+    this.answerStarted = true;
     return this.#delta(index, { content: text });
   }
 
   toolCall(index: number, call: ToolCallDelta): string {
+    this.answerStarted = true;
     const fn =
       call.name === undefined
         ? { arguments: call.arguments }
@@ -54,6 +58,7 @@ export class OpenAiChunkWriter {
   }
 
   finish(index: number, reason: OpenAiFinishReason): string {
+    this.answerStarted = true;
     return this.#delta(index, {}, reason);
   }
 

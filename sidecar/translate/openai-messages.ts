@@ -14,7 +14,8 @@ export type Turn =
   | { role: 'system'; text: string }
   | { role: 'user'; parts: Part[] }
   | { role: 'assistant'; parts: Part[]; toolCalls: ToolCall[] }
-  | { role: 'tool'; toolCallId: string; text: string };
+  /** A tool result: text, and the images or files some tools return with it. */
+  | { role: 'tool'; toolCallId: string; parts: Part[] };
 
 function readToolCall(call: unknown, param: string): ToolCall {
   if (!isRecord(call)) throw new InvalidRequest(param, 'tool call must be an object');
@@ -48,7 +49,7 @@ function readTurn(message: unknown, param: string): Turn {
     case 'tool': {
       const toolCallId = str(message.tool_call_id);
       if (toolCallId === undefined) throw new InvalidRequest(`${param}.tool_call_id`, 'must be a string');
-      return { role: 'tool', toolCallId, text: readText(message.content, `${param}.content`) };
+      return { role: 'tool', toolCallId, parts: readContent(message.content, `${param}.content`) };
     }
     default:
       throw new InvalidRequest(`${param}.role`, `unsupported role ${JSON.stringify(message.role)}`);

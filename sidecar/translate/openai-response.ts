@@ -26,7 +26,7 @@ export function anthropicResponseFromOpenAi(
   const body = record(completion);
   const choice = record(asArray(body.choices)[0]);
   const message = record(choice.message);
-  const refusal = str(message.refusal);
+  const refusal = str(message.refusal) || undefined; // an empty refusal refuses nothing
   const content: AnthropicResponseBlock[] = [];
   const text = textOf(message.content) || (refusal ?? '');
   if (text !== '') content.push({ type: 'text', text });

@@ -67,16 +67,53 @@ describe('OpenAiToAnthropicStream', () => {
     assert.equal(message.stopReason, 'tool_use');
   });
 
-  it('counts a fragment for an already closed tool call as malformed', () => {
-    const { t, message } = run([
-      chunk(tool(0, { name: 'f', arguments: '{}' }, 'a')),
-      chunk(tool(1, { name: 'g', arguments: '{}' }, 'b')),
-      chunk(tool(0, { arguments: 'late' })),
+  it('keeps every argument fragment of interleaved parallel calls: whole blocks in index order', () => {
+    const { t, frames, message } = run([
+      chunk(tool(0, { name: 'f', arguments: '' }, 'a')),
+      chunk(tool(1, { name: 'g', arguments: '{"y":' }, 'b')),
+      chunk(tool(0, { arguments: '{"x":' })),
+      chunk(tool(1, { arguments: '2}' })),
+      chunk(tool(0, { arguments: '1}' })),
       chunk({}, 'tool_calls'),
       DONE,
     ]);
-    assert.equal(t.malformed, 1);
-    assert.equal(message.content.length, 2);
+    assert.equal(t.malformed, 0);
+    assert.deepEqual(message.content, [
+      { type: 'tool_use', id: 'a', name: 'f', input: { x: 1 } },
+      { type: 'tool_use', id: 'b', name: 'g', input: { y: 2 } },
+    ]);
+    assert.equal(message.stopReason, 'tool_use');
+    const starts = frames.filter((f) => f.event === 'content_block_start').map((f) => f.data);
+    assert.deepEqual(
+      starts.map((d) => (d as { index: number }).index),
+      [0, 1],
+    );
+  });
+
+  it('streams text live while tool calls wait for the finish', () => {
+    const t = new OpenAiToAnthropicStream({ requestedModel: 'claude-x' });
+    const push = (e: InputEvent) => t.push({ data: JSON.stringify(e.data) }).join('');
+    assert.match(push(chunk({ content: 'Checking.' })), /text_delta/);
+    assert.equal(push(chunk(tool(0, { name: 'f', arguments: '{}' }, 'a'))), '');
+    assert.equal(t.started, true, 'a pending tool call has begun the answer');
+    assert.match(push(chunk({}, 'tool_calls')), /content_block_stop[\s\S]*"tool_use"/);
+  });
+
+  it('a refusal stops with refusal, as the JSON translator says', () => {
+    const { message } = run([
+      chunk({ role: 'assistant', content: null, refusal: '' }),
+      chunk({ refusal: "I can't help with that." }),
+      chunk({}, 'stop'),
+      DONE,
+    ]);
+    assert.deepEqual(message.content, [{ type: 'text', text: "I can't help with that." }]);
+    assert.equal(message.stopReason, 'refusal');
+    const plain = run([
+      chunk({ role: 'assistant', content: '', refusal: null }),
+      chunk({ content: 'hi' }, 'stop'),
+      DONE,
+    ]);
+    assert.equal(plain.message.stopReason, 'end_turn');
   });
 
   it('ignores other choices of an n > 1 stream', () => {

@@ -2,11 +2,11 @@
 // OpenAI or Gemini models (the latter after GeminiToOpenAiStream).
 //   first chunk            → message_start
 //   content deltas         → a text block (content_block_start / text_delta / content_block_stop)
-//   tool_calls deltas      → a tool_use block per call; argument fragments → input_json_delta
+//   tool_calls deltas      → buffered per call index; at the finish, one whole tool_use block per call
+//                            in index order (fragments of parallel calls may interleave: anthropic-blocks.ts)
+//   refusal deltas         → text, and stop_reason refusal (as the JSON translator does)
 //   [DONE]                 → message_delta (stop_reason, usage) and message_stop
 //   {"error": …}           → Anthropic error event
-// OpenAI streams one tool call after another; a fragment for a call whose block is already closed
-// cannot be placed (Anthropic blocks are sequential) and is counted as malformed.
 import { usageFromOpenAi } from '../accounting/usage.ts';
 import { errorFromOpenAi } from './error-classify.ts';
 import { anthropicErrorType } from './error-render.ts';
@@ -31,10 +31,16 @@ export class OpenAiToAnthropicStream extends StreamStateView implements StreamTr
   readonly #blocks = new AnthropicBlocks();
   #started = false;
   #terminated = false;
+  #refused = false;
 
   constructor(options: OpenAiToAnthropicOptions) {
     super();
     this.#options = options;
+  }
+
+  get started(): boolean {
+    const s = this.state;
+    return this.#blocks.started || s.finishReason !== undefined || s.completed || s.error !== undefined;
   }
 
   push(event: SseEvent): string[] {
@@ -60,17 +66,15 @@ export class OpenAiToAnthropicStream extends StreamStateView implements StreamTr
   #choice(choice: JsonObject): string[] {
     const delta = record(choice.delta);
     const frames: string[] = [];
-    const text = (str(delta.content) ?? '') + (str(delta.refusal) ?? '');
+    const refusal = str(delta.refusal) ?? '';
+    if (refusal !== '') this.#refused = true;
+    const text = (str(delta.content) ?? '') + refusal;
     if (text !== '') frames.push(...this.#blocks.text(text));
-    for (const call of asArray(delta.tool_calls)) {
-      const placed = this.#blocks.toolCall(record(call));
-      if (placed === undefined) this.state.malformed++;
-      else frames.push(...placed);
-    }
+    for (const call of asArray(delta.tool_calls)) this.#blocks.toolCall(record(call));
     const finish = canonicalFinish(choice.finish_reason);
     if (finish !== undefined) {
       this.state.finishReason = finish;
-      frames.push(...this.#blocks.closeOpen());
+      frames.push(...this.#blocks.flush());
     }
     return frames;
   }
@@ -93,11 +97,13 @@ export class OpenAiToAnthropicStream extends StreamStateView implements StreamTr
 
   #close(): string[] {
     this.#terminated = true;
-    const delta = { stop_reason: stopReasonFromOpenAi(this.state.finishReason), stop_sequence: null };
+    // As anthropicResponseFromOpenAi: an answer that carries a refusal is a refusal.
+    const stopReason = this.#refused ? 'refusal' : stopReasonFromOpenAi(this.state.finishReason);
+    const delta = { stop_reason: stopReason, stop_sequence: null };
     const usage = anthropicUsageJson(this.state.usage ?? ZERO_USAGE);
     return [
       ...this.#start(undefined),
-      ...this.#blocks.closeOpen(),
+      ...this.#blocks.flush(),
       eventFrame('message_delta', { type: 'message_delta', delta, usage }),
       eventFrame('message_stop', { type: 'message_stop' }),
     ];

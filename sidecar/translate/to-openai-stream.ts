@@ -33,6 +33,10 @@ export abstract class ToOpenAiStream extends StreamStateView implements StreamTr
     return this.onEvent(event.event, parsed.value);
   }
 
+  get started(): boolean {
+    return this.writer.answerStarted || this.state.completed || this.state.error !== undefined;
+  }
+
   protected abstract onEvent(name: string | undefined, data: JsonObject): string[];
 
   /** The usage chunk (when the caller asked for one) and [DONE]. */

@@ -69,3 +69,15 @@ export function readResponseFormat(format: unknown): JsonMode | undefined {
     throw new InvalidRequest('response_format.json_schema.schema', 'must be an object');
   return { kind: 'schema', name: str(spec.name) ?? 'response', schema: spec.schema };
 }
+
+/**
+ * Whether a canonical request asks for a JSON answer: what AnthropicToOpenAiStream's `jsonMode` needs to
+ * know about the request. Never throws (a malformed response_format was refused when it was translated).
+ */
+export function asksForJson(body: unknown): boolean {
+  try {
+    return isRecord(body) && readResponseFormat(body.response_format) !== undefined;
+  } catch {
+    return false;
+  }
+}

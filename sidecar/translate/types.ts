@@ -81,6 +81,12 @@ export interface StreamTranslator {
   fail(message: string): string[];
   /** The upstream sent its own end marker (message_stop, [DONE], a Gemini finishReason). */
   readonly completed: boolean;
+  /**
+   * The answer has begun: content (text, refusal, a tool call), a finish, an end marker or an error.
+   * Frames before it only open the stream (a role chunk, message_start, ping, response.created), so the
+   * sidecar holds them back: a stream that opens and then stalls or errs can still fail over.
+   */
+  readonly started: boolean;
   readonly finishReason: OpenAiFinishReason | undefined;
   readonly usage: Usage | undefined;
   /** Events skipped because their data was not the JSON object expected. */

@@ -14,7 +14,13 @@ describe('usage', () => {
         output_tokens: 400,
         output_tokens_details: { thinking_tokens: 350 },
       }),
-      { inputTokens: 2503, outputTokens: 400, cachedInputTokens: 2000, reasoningTokens: 350 },
+      {
+        inputTokens: 2503,
+        outputTokens: 400,
+        cachedInputTokens: 2000,
+        reasoningTokens: 350,
+        cacheWriteTokens: 500,
+      },
     );
     assert.deepEqual(
       usageFromAnthropic({ input_tokens: 1, output_tokens: 2, cache_read_input_tokens: null }),

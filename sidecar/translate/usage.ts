@@ -12,12 +12,14 @@ export function usageFromAnthropic(raw: unknown): Usage | undefined {
   if (!isRecord(raw)) return undefined;
   if (typeof raw.input_tokens !== 'number' && typeof raw.output_tokens !== 'number') return undefined;
   const cacheRead = count(raw.cache_read_input_tokens);
+  const cacheWrite = count(raw.cache_creation_input_tokens);
   const details = isRecord(raw.output_tokens_details) ? raw.output_tokens_details : {};
   return {
-    inputTokens: count(raw.input_tokens) + cacheRead + count(raw.cache_creation_input_tokens),
+    inputTokens: count(raw.input_tokens) + cacheRead + cacheWrite,
     outputTokens: count(raw.output_tokens),
     cachedInputTokens: cacheRead,
     reasoningTokens: count(details.thinking_tokens),
+    ...(cacheWrite > 0 && { cacheWriteTokens: cacheWrite }), // billed at pricing.cacheWrite
   };
 }
 
