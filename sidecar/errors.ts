@@ -4,6 +4,9 @@
 export const ERROR_CODES = {
   invalid_json: 400,
   invalid_request: 400,
+  context_length_exceeded: 400,
+  forbidden: 403,
+  request_timeout: 408,
   body_too_large: 413,
   unsupported_media_type: 415,
   model_not_found: 404,
@@ -18,6 +21,8 @@ export const ERROR_CODES = {
   no_acceptable_answer: 502,
   upstream_timeout: 504,
   internal_error: 500,
+  /** Nginx's 499: the caller went away before it was answered; only ever recorded, never sent. */
+  caller_disconnected: 499,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

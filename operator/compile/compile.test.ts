@@ -176,6 +176,34 @@ describe('compile', () => {
       message: /no target satisfies/,
     },
     {
+      name: 'shadow outside the providerTags',
+      mutate: (b) => {
+        const r = b.policies[0]!.spec.routes[0]!;
+        r.constraints = { providerTags: { hipaa: 'true' } };
+        r.shadow = { provider: 'b', model: 'm1', percent: 5 };
+        b.providers[1]!.spec.tags = {};
+      },
+      path: 'spec.routes[0].shadow.provider',
+      message: /b\/m1 lacks the provider tags this route requires \(hipaa=true\): shadow copies would send/,
+    },
+    {
+      name: 'budget redirect outside the providerTags',
+      mutate: (b) => {
+        const spec = b.policies[0]!.spec;
+        spec.routes[0]!.constraints = { providerTags: { hipaa: 'true' } };
+        spec.routes.push({
+          name: 'cheap',
+          match: { model: ['cheap'] },
+          targets: [{ provider: 'b', model: 'm1' }],
+        });
+        spec.budgets = [{ name: 'd', limitUSD: 5, window: 'day', action: 'route:cheap' }];
+        b.providers[1]!.spec.tags = {};
+      },
+      path: 'spec.budgets[0].action',
+      message:
+        /would move calls of route "r1" to route "cheap", whose targets all lack the provider tags "r1" requires \(hipaa=true\)/,
+    },
+    {
       name: 'cascade without accept',
       mutate: (b) => (b.policies[0]!.spec.routes[0]!.strategy = 'cascade'),
       path: 'spec.routes[0].cascade',
@@ -228,6 +256,29 @@ describe('compile', () => {
     const d = errorsOf(r).find((x) => x.kind === 'RoutingPolicy');
     assert.match(d?.message ?? '', /ModelProvider "a" is not ready/);
     assert.equal(r.accepted.policies.has('team-a/p1'), false);
+  });
+
+  it('accepts a shadow and a budget redirect that honour the providerTags; warns about targets a redirect skips', () => {
+    const b = base();
+    b.providers.push(provider('c', { tags: {} }));
+    b.secrets.push(secret('c-key', 'apiKey', 'sk-c'));
+    const spec = b.policies[0]!.spec;
+    spec.routes[0]!.constraints = { providerTags: { hipaa: 'true' } };
+    spec.routes[0]!.shadow = { provider: 'b', model: 'm1', percent: 5 };
+    spec.routes.push({
+      name: 'cheap',
+      match: { model: ['cheap'] },
+      targets: [
+        { provider: 'b', model: 'm1' },
+        { provider: 'c', model: 'm1' },
+      ],
+    });
+    spec.budgets = [{ name: 'd', limitUSD: 5, window: 'day', action: 'route:cheap' }];
+    const r = compile(b.providers, b.policies, b.secrets);
+    assert.deepEqual(errorsOf(r), []);
+    const warning = r.diagnostics.find((d) => d.path === 'spec.budgets[0].action');
+    assert.equal(warning?.severity, 'warning');
+    assert.match(warning?.message ?? '', /calls of route "r1" moved to route "cheap" never use c\/m1/);
   });
 
   it('warns about routes made unreachable by a catch-all', () => {

@@ -47,6 +47,7 @@ export function compilePolicy(
   const routes = spec.routes.map((r, i) => compileRoute(r, `spec.routes[${i}]`, providers, d));
   checkUnreachable(spec.routes, d);
   checkBudgets(rp, routeNames, d);
+  checkRedirectConstraints(rp, providers, d);
   checkRateLimits(rp, d);
   if (d.errorCount() > 0) return undefined;
   return {
@@ -83,7 +84,10 @@ function compileRoute(
   const fallbacks = checkTargets(r.fallbacks ?? [], `${path}.fallbacks`, requires, providers, d);
   checkStrategy(r, strategy, path, providers, d);
   checkConstraints([...targets, ...fallbacks], providerTags, path, providers, d);
-  if (r.shadow) checkTargets([r.shadow], `${path}.shadow`, [], providers, d);
+  if (r.shadow) {
+    checkTargets([r.shadow], `${path}.shadow`, [], providers, d);
+    checkShadowConstraints(r.shadow, providerTags, `${path}.shadow`, providers, d);
+  }
   const pt = r.match?.promptTokens;
   if (pt?.min !== undefined && pt.max !== undefined && pt.min > pt.max) {
     d.error(`${path}.match.promptTokens`, `min (${pt.min}) is above max (${pt.max}): no request could match`);
@@ -226,11 +230,7 @@ function checkConstraints(
   d: ObjectReporter,
 ): void {
   if (Object.keys(tags).length === 0) return;
-  const compliant = (t: Target) => {
-    const p = providers.ready.get(t.provider);
-    return p !== undefined && Object.entries(tags).every(([k, v]) => p.tags[k] === v);
-  };
-  const bad = targets.filter((t) => providers.ready.has(t.provider) && !compliant(t));
+  const bad = targets.filter((t) => providers.ready.has(t.provider) && !hasTags(providers, t, tags));
   if (bad.length === targets.length && targets.length > 0) {
     d.error(
       `${path}.constraints.providerTags`,
@@ -242,6 +242,62 @@ function checkConstraints(
       `never used, as their providers lack the required tags: ${bad.map((t) => `${t.provider}/${t.model}`).join(', ')}`,
     );
   }
+}
+
+const hasTags = (providers: ProviderIndex, t: Target, tags: Record<string, string>): boolean => {
+  const p = providers.ready.get(t.provider);
+  return p !== undefined && Object.entries(tags).every(([k, v]) => p.tags[k] === v);
+};
+const tagList = (tags: Record<string, string>) =>
+  Object.entries(tags)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+
+/** A shadow copy carries the route's requests: it may only go where the route's constraints allow. */
+function checkShadowConstraints(
+  shadow: Target,
+  tags: Record<string, string>,
+  path: string,
+  providers: ProviderIndex,
+  d: ObjectReporter,
+): void {
+  if (Object.keys(tags).length === 0 || !providers.ready.has(shadow.provider)) return;
+  if (!hasTags(providers, shadow, tags)) {
+    d.error(
+      `${path}.provider`,
+      `${shadow.provider}/${shadow.model} lacks the provider tags this route requires (${tagList(tags)}): shadow copies would send its requests where constraints.providerTags forbids; shadow to a provider with those tags, or drop shadow`,
+    );
+  }
+}
+
+/**
+ * A budget's route:<name> moves calls of every route of the policy to that route, and they keep the
+ * providerTags of the route they matched: the route they land on must have a target that honours them.
+ */
+function checkRedirectConstraints(rp: RoutingPolicy, providers: ProviderIndex, d: ObjectReporter): void {
+  const routes = new Map(rp.spec.routes.map((r) => [r.name, r]));
+  (rp.spec.budgets ?? []).forEach((b, i) => {
+    const action = b.action ?? 'reject';
+    const to = action.startsWith('route:') ? routes.get(action.slice('route:'.length)) : undefined;
+    if (!to) return;
+    const targets = [...to.targets, ...(to.fallbacks ?? [])].filter((t) => providers.ready.has(t.provider));
+    for (const from of rp.spec.routes) {
+      const tags = from.constraints?.providerTags ?? {};
+      if (from === to || Object.keys(tags).length === 0 || targets.length === 0) continue;
+      const bad = targets.filter((t) => !hasTags(providers, t, tags));
+      if (bad.length === targets.length) {
+        d.error(
+          `spec.budgets[${i}].action`,
+          `"${action}" would move calls of route "${from.name}" to route "${to.name}", whose targets all lack the provider tags "${from.name}" requires (${tagList(tags)}): give "${to.name}" a target with those tags, or use action reject`,
+        );
+      } else if (bad.length > 0) {
+        d.warning(
+          `spec.budgets[${i}].action`,
+          `calls of route "${from.name}" moved to route "${to.name}" never use ${bad.map((t) => `${t.provider}/${t.model}`).join(', ')}, which lack the provider tags "${from.name}" requires (${tagList(tags)})`,
+        );
+      }
+    }
+  });
 }
 
 function checkUnreachable(routes: readonly Route[], d: ObjectReporter): void {

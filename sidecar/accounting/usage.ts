@@ -7,6 +7,11 @@ export interface Usage {
   cachedInputTokens: number;
   /** Output tokens spent on reasoning; included in outputTokens, as providers report them. */
   reasoningTokens: number;
+  /**
+   * Input tokens written to the provider's prompt cache (Anthropic cache_creation_input_tokens);
+   * included in inputTokens, billed at cacheWrite. Absent when the provider reports none.
+   */
+  cacheWriteTokens?: number;
 }
 
 interface OpenAiUsage {
@@ -28,14 +33,19 @@ export function usageFromOpenAi(raw: unknown): Usage | undefined {
   };
 }
 
-/** USD for one call. Cached input at its own price; reasoning at its own price when one is set. */
+/**
+ * USD for one call. Cached input (cache reads) and cache writes at their own prices, falling back to the
+ * input price; reasoning at its own price when one is set.
+ */
 export function costUSD(usage: Usage, pricing: Pricing | undefined): number | undefined {
   if (!pricing) return undefined;
   const cached = Math.min(usage.cachedInputTokens, usage.inputTokens);
+  const written = Math.min(usage.cacheWriteTokens ?? 0, usage.inputTokens - cached);
   const reasoning = pricing.reasoning === undefined ? 0 : Math.min(usage.reasoningTokens, usage.outputTokens);
   const micro =
-    (usage.inputTokens - cached) * pricing.input +
+    (usage.inputTokens - cached - written) * pricing.input +
     cached * (pricing.cachedInput ?? pricing.input) +
+    written * (pricing.cacheWrite ?? pricing.input) +
     (usage.outputTokens - reasoning) * pricing.output +
     reasoning * (pricing.reasoning ?? pricing.output);
   return micro / 1_000_000;

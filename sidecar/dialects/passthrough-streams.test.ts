@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { WireDialect } from '../providers/types.ts';
 import { sseTranslatorPipe } from '../translate/index.ts';
-import { OpenAiPassthroughStream } from './passthrough-streams.ts';
+import { AnthropicPassthroughStream, OpenAiPassthroughStream } from './passthrough-streams.ts';
+import { shaperFor, type CallerDialect } from './shaper.ts';
 
 const chunk = (delta: object, finish: string | null = null) =>
   `data: ${JSON.stringify({ choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
@@ -59,5 +61,134 @@ describe('OpenAiPassthroughStream', () => {
     p2.feed(chunk({ content: 'a' }));
     assert.match(p2.end().join(''), /upstream_stream_error/);
     assert.match(cut.error ?? '', /ended before the answer was complete/);
+  });
+});
+
+describe('AnthropicPassthroughStream', () => {
+  const ev = (name: string, data: object) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  const finished =
+    ev('message_start', { type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 5 } } }) +
+    ev('content_block_start', { type: 'content_block_start', index: 0, content_block: { type: 'text' } }) +
+    ev('content_block_delta', {
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text: 'a' },
+    }) +
+    ev('content_block_stop', { type: 'content_block_stop', index: 0 }) +
+    ev('message_delta', {
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn' },
+      usage: { output_tokens: 4 },
+    });
+
+  it('closes a finished stream that lost its message_stop with one, not an error', () => {
+    const t = new AnthropicPassthroughStream();
+    const pipe = sseTranslatorPipe(t);
+    assert.equal(pipe.feed(finished).join(''), finished);
+    assert.deepEqual(pipe.end(), ['event: message_stop\ndata: {"type":"message_stop"}\n\n']);
+    assert.equal(t.error, undefined);
+    assert.equal(t.finishReason, 'stop');
+    assert.deepEqual(pipe.end(), [], 'ends once');
+  });
+
+  it('reports a stream cut before its finish as an error, in-band and to the sidecar', () => {
+    const t = new AnthropicPassthroughStream();
+    const pipe = sseTranslatorPipe(t);
+    pipe.feed(finished.slice(0, finished.indexOf('event: content_block_stop')));
+    assert.match(pipe.end().join(''), /^event: error\n.*"api_error".*ended before the answer was complete/);
+    assert.match(t.error ?? '', /ended before the answer was complete/);
+  });
+});
+
+describe('started: the answer has begun, not just the stream', () => {
+  const ev = (name: string, data: object) => `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+  const chunk = (delta: object) => `data: ${JSON.stringify({ id: 'c', choices: [{ index: 0, delta }] })}\n\n`;
+  const upstream: Record<WireDialect | 'responses', { opening: string; content: string }> = {
+    openai: {
+      opening: chunk({ role: 'assistant', content: '', refusal: null }),
+      content: chunk({ content: 'Hi' }),
+    },
+    anthropic: {
+      opening:
+        ev('message_start', { type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 5 } } }) +
+        ev('content_block_start', {
+          type: 'content_block_start',
+          index: 0,
+          content_block: { type: 'text', text: '' },
+        }) +
+        ev('ping', { type: 'ping' }),
+      content: ev('content_block_delta', {
+        type: 'content_block_delta',
+        index: 0,
+        delta: { type: 'text_delta', text: 'Hi' },
+      }),
+    },
+    gemini: {
+      opening: `data: ${JSON.stringify({ usageMetadata: { promptTokenCount: 5 } })}\n\n`,
+      content: `data: ${JSON.stringify({ candidates: [{ content: { parts: [{ text: 'Hi' }] }, index: 0 }] })}\n\n`,
+    },
+    responses: {
+      opening:
+        ev('response.created', { type: 'response.created', response: {} }) +
+        ev('response.in_progress', { type: 'response.in_progress', response: {} }) +
+        // unnamed, as some proxies forward them: the type is read from the data
+        `data: ${JSON.stringify({ type: 'response.output_item.added', item: { type: 'message' } })}\n\n` +
+        ev('response.content_part.added', { type: 'response.content_part.added', part: {} }),
+      content: ev('response.output_text.delta', { type: 'response.output_text.delta', delta: 'Hi' }),
+    },
+  };
+  const ctx = { model: 'm', requestedModel: 'm', callerWantsUsage: false };
+  const pairs: [WireDialect | 'responses', CallerDialect][] = [
+    ['openai', 'openai'],
+    ['openai', 'anthropic'],
+    ['anthropic', 'openai'],
+    ['anthropic', 'anthropic'],
+    ['gemini', 'openai'],
+    ['gemini', 'anthropic'],
+    ['responses', 'openai'],
+  ];
+  for (const [wire, caller] of pairs) {
+    it(`${wire} upstream, ${caller} caller: opening events do not start it, content does`, () => {
+      const responses = wire === 'responses';
+      const shaper = shaperFor(responses ? 'openai' : wire, caller, {
+        ...ctx,
+        ...(responses && { operation: 'responses' as const }),
+      });
+      const t = shaper.stream();
+      const pipe = sseTranslatorPipe(t);
+      const { opening, content } = upstream[wire];
+      const held = pipe.feed(opening);
+      assert.equal(t.started, false, 'after the opening events');
+      const answer = pipe.feed(content);
+      assert.equal(t.started, true, 'after the first content');
+      assert.match([...held, ...answer].join(''), /Hi/);
+    });
+  }
+
+  it('a tool call, a finish, or an error starts it too', () => {
+    const tool = new OpenAiPassthroughStream({ callerWantsUsage: false });
+    sseTranslatorPipe(tool).feed(
+      chunk({ tool_calls: [{ index: 0, id: 'call_1', function: { name: 'f' } }] }),
+    );
+    assert.equal(tool.started, true);
+    const finish = new OpenAiPassthroughStream({ callerWantsUsage: false });
+    sseTranslatorPipe(finish).feed(
+      `data: ${JSON.stringify({ choices: [{ delta: {}, finish_reason: 'stop' }] })}\n\n`,
+    );
+    assert.equal(finish.started, true);
+    const overloaded = shaperFor('anthropic', 'openai', ctx).stream();
+    const pipe = sseTranslatorPipe(overloaded);
+    pipe.feed(upstream.anthropic.opening);
+    pipe.feed(ev('error', { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
+    assert.deepEqual([overloaded.started, overloaded.error], [true, 'Overloaded']);
+    const anthropicTool = shaperFor('anthropic', 'anthropic', ctx).stream();
+    sseTranslatorPipe(anthropicTool).feed(
+      ev('content_block_start', {
+        type: 'content_block_start',
+        index: 0,
+        content_block: { type: 'tool_use', id: 'toolu_1', name: 'f', input: {} },
+      }),
+    );
+    assert.equal(anthropicTool.started, true);
   });
 });

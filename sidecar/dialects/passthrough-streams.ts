@@ -1,6 +1,7 @@
 // Stream "translators" for when caller and upstream speak the same dialect: events are forwarded as
 // they came (re-framed, not re-serialised), while what failover and billing need is observed on the way:
-// completion, finish reason, usage. Malformed events are dropped rather than passed to the caller's SDK.
+// completion, finish reason, usage, and when the answer starts. Malformed events are dropped rather than
+// passed to the caller's SDK.
 import { usageFromOpenAi, type Usage } from '../accounting/usage.ts';
 import {
   AnthropicToOpenAiStream,
@@ -12,9 +13,18 @@ import {
 } from '../translate/index.ts';
 import type { OpenAiFinishReason, SseEvent, StreamTranslator } from '../translate/index.ts';
 
+const TRUNCATED = 'upstream stream ended before the answer was complete';
+
+interface OpenAiChunkJson {
+  choices?: { finish_reason?: unknown; delta?: Record<string, unknown> }[];
+  usage?: unknown;
+  error?: { message?: unknown };
+}
+
 /** OpenAI → OpenAI. Drops the usage-only chunk when Turnout, not the caller, asked for usage. */
 export class OpenAiPassthroughStream implements StreamTranslator {
   completed = false;
+  started = false;
   finishReason: OpenAiFinishReason | undefined;
   usage: Usage | undefined;
   malformed = 0;
@@ -29,15 +39,20 @@ export class OpenAiPassthroughStream implements StreamTranslator {
     const data = e.data;
     if (data === '[DONE]') {
       this.completed = true;
+      this.started = true;
       return [DONE_FRAME];
     }
-    // Parse only events that carry what we track, or that do not look like a JSON object at all.
+    // Parse only events that carry what we track, or that do not look like a JSON object at all; until
+    // the answer starts (a few events at most), every event, to tell an opening chunk from content.
     const interesting =
-      data.includes('"finish_reason":"') || data.includes('"usage":{') || data.includes('"error"');
+      !this.started ||
+      data.includes('"finish_reason":"') ||
+      data.includes('"usage":{') ||
+      data.includes('"error"');
     if (interesting || data.charCodeAt(0) !== 0x7b || data.charCodeAt(data.length - 1) !== 0x7d) {
-      let event: { choices?: { finish_reason?: unknown }[]; usage?: unknown; error?: { message?: unknown } };
+      let event: OpenAiChunkJson;
       try {
-        event = JSON.parse(data) as typeof event;
+        event = JSON.parse(data) as OpenAiChunkJson;
       } catch {
         this.malformed++;
         return [];
@@ -46,6 +61,8 @@ export class OpenAiPassthroughStream implements StreamTranslator {
         this.error = typeof event.error.message === 'string' ? event.error.message : 'upstream error';
       const reason = event.choices?.[0]?.finish_reason;
       if (typeof reason === 'string') this.finishReason = reason as OpenAiFinishReason;
+      if (!this.started)
+        this.started = this.error !== undefined || this.finishReason !== undefined || hasContent(event);
       const usage = usageFromOpenAi(event.usage);
       if (usage) {
         this.usage = usage;
@@ -61,24 +78,45 @@ export class OpenAiPassthroughStream implements StreamTranslator {
       this.completed = true;
       return [DONE_FRAME];
     }
-    return this.fail('upstream stream ended before the answer was complete');
+    return this.fail(TRUNCATED);
   }
 
   fail(message: string): string[] {
     if (this.completed) return [];
     this.error = message;
     this.completed = true;
+    this.started = true;
     return [openAiStreamErrorFrame(message, 'upstream_stream_error')];
   }
 }
+
+/** A chunk with something of the answer in it: text, a refusal, or a tool call (a role chunk has none). */
+function hasContent(event: OpenAiChunkJson): boolean {
+  for (const choice of event.choices ?? []) {
+    const delta = choice.delta;
+    if (delta === undefined || delta === null) continue;
+    const { content, refusal, tool_calls: toolCalls, function_call: functionCall } = delta;
+    if (typeof content === 'string' && content !== '') return true;
+    if (typeof refusal === 'string' && refusal !== '') return true;
+    if (Array.isArray(toolCalls) && toolCalls.length > 0) return true;
+    if (functionCall !== undefined && functionCall !== null) return true;
+  }
+  return false;
+}
+
+const MESSAGE_STOP = 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
 
 /** Anthropic → Anthropic: frames forwarded as sent; an Anthropic→OpenAI translator observes them. */
 export class AnthropicPassthroughStream implements StreamTranslator {
   readonly #observer = new AnthropicToOpenAiStream({ created: 0 });
   #ended = false;
+  #failure: string | undefined;
 
   get completed() {
     return this.#observer.completed;
+  }
+  get started() {
+    return this.#observer.started || this.#failure !== undefined;
   }
   get finishReason() {
     return this.#observer.finishReason;
@@ -90,7 +128,7 @@ export class AnthropicPassthroughStream implements StreamTranslator {
     return this.#observer.malformed;
   }
   get error() {
-    return this.#observer.error;
+    return this.#observer.error ?? this.#failure;
   }
 
   push(e: SseEvent): string[] {
@@ -100,14 +138,20 @@ export class AnthropicPassthroughStream implements StreamTranslator {
     return [e.event ? `event: ${e.event}\ndata: ${e.data}\n\n` : `data: ${e.data}\n\n`];
   }
 
+  /** A stream that finished (message_delta with stop_reason) but lost its message_stop is completed here. */
   end(): string[] {
     if (this.completed || this.#ended) return [];
-    return this.fail('upstream stream ended before the answer was complete');
+    if (this.finishReason !== undefined) {
+      this.#ended = true;
+      return [MESSAGE_STOP];
+    }
+    return this.fail(TRUNCATED);
   }
 
   fail(message: string): string[] {
-    if (this.#ended) return [];
+    if (this.completed || this.#ended) return [];
     this.#ended = true;
+    this.#failure = message;
     return [anthropicStreamErrorFrame(message, 'api_error')];
   }
 }
@@ -126,6 +170,9 @@ export class ChainedStream implements StreamTranslator {
 
   get completed() {
     return this.#first.completed;
+  }
+  get started() {
+    return this.#first.started || this.#second.error !== undefined;
   }
   get finishReason() {
     return this.#first.finishReason;

@@ -1,12 +1,24 @@
 // OpenAI Responses API streams, passed through event by event. The stream is complete when a terminal
 // response event arrives (response.completed / .incomplete / .failed); its usage is read from there.
+// The answer starts with the first event that is not one of the opening ones (created, in_progress, an
+// output item or content part announced but still empty).
 import { usageFromResponses, type Usage } from '../accounting/usage.ts';
 import type { OpenAiFinishReason, SseEvent, StreamTranslator } from '../translate/index.ts';
 
 const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+const OPENING = new Set([
+  'response.created',
+  'response.queued',
+  'response.in_progress',
+  'response.output_item.added',
+  'response.content_part.added',
+]);
+// The event type of an unnamed event: OpenAI writes `type` as the first key of every Responses event.
+const LEADING_TYPE = /^\{\s*"type"\s*:\s*"([^"]*)"/;
 
 export class ResponsesPassthroughStream implements StreamTranslator {
   completed = false;
+  started = false;
   finishReason: OpenAiFinishReason | undefined;
   usage: Usage | undefined;
   malformed = 0;
@@ -19,6 +31,7 @@ export class ResponsesPassthroughStream implements StreamTranslator {
       return [];
     }
     const type = e.event ?? '';
+    if (!this.started) this.started = !OPENING.has(type || (LEADING_TYPE.exec(data)?.[1] ?? ''));
     if (
       TERMINAL.has(type) ||
       type === 'error' ||
@@ -54,6 +67,7 @@ export class ResponsesPassthroughStream implements StreamTranslator {
   fail(message: string): string[] {
     if (this.completed) return [];
     this.completed = true;
+    this.started = true;
     this.error = message;
     return [
       `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'upstream_stream_error', message, param: null })}\n\n`,

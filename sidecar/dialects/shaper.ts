@@ -35,6 +35,8 @@ export interface ShapeContext {
   callerWantsUsage: boolean;
   /** chat (default), or an OpenAI-wire passthrough operation with its own usage shape. */
   operation?: 'chat' | 'embeddings' | 'responses';
+  /** The request asked for JSON (Anthropic upstreams answer it through a tool; preamble text is dropped). */
+  jsonMode?: boolean;
 }
 
 export interface ShapedJson {
@@ -105,7 +107,7 @@ export function shaperFor(wire: WireDialect, caller: CallerDialect, ctx: ShapeCo
       const created = now();
       const toOpenAiStream: StreamTranslator =
         wire === 'anthropic'
-          ? new AnthropicToOpenAiStream({ created, model: ctx.model, includeUsage })
+          ? new AnthropicToOpenAiStream({ created, model: ctx.model, includeUsage, jsonMode: ctx.jsonMode })
           : wire === 'gemini'
             ? new GeminiToOpenAiStream({ id: newId(), created, model: ctx.model, includeUsage })
             : new OpenAiPassthroughStream({ callerWantsUsage: includeUsage });

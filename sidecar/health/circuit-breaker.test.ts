@@ -27,6 +27,17 @@ describe('CircuitBreaker', () => {
     assert.equal(b.allow(), false);
   });
 
+  it('says how long it stays open on its own clock, for a wall-time message', () => {
+    const c = clock(5_000_000);
+    const b = new CircuitBreaker({ consecutiveFailures: 1, openForMs: 30_000, now: c.now });
+    assert.equal(b.remainingOpenMs, undefined);
+    b.failure();
+    c.advance(12_000);
+    assert.equal(b.remainingOpenMs, 18_000);
+    c.advance(20_000);
+    assert.equal(b.remainingOpenMs, 0, 'due for a probe, not yet asked');
+  });
+
   it('refuses until openForMs has passed, then lets exactly one probe through', () => {
     const c = clock();
     const b = new CircuitBreaker({ consecutiveFailures: 1, openForMs: 30_000, now: c.now });

@@ -52,9 +52,14 @@ export class CircuitBreaker {
     return this.#state === 'open' && this.#now() >= this.#openUntil ? 'half-open' : this.#state;
   }
 
-  /** When an open breaker starts admitting a probe; undefined unless open. */
+  /** When an open breaker starts admitting a probe, on the breaker's clock; undefined unless open. */
   get openUntil(): number | undefined {
     return this.#state === 'open' ? this.#openUntil : undefined;
+  }
+
+  /** How long an open breaker still refuses calls, ms; undefined unless open. */
+  get remainingOpenMs(): number | undefined {
+    return this.#state === 'open' ? Math.max(0, this.#openUntil - this.#now()) : undefined;
   }
 
   /**

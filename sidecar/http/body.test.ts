@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { request, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, createServer, type IncomingMessage } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { TurnoutError } from '../errors.ts';
 import { readBody } from './body.ts';
 import { parseJsonBody } from './chat-handler.ts';
 
@@ -89,5 +91,90 @@ describe('readBody of a body that arrived with its headers', () => {
       { text: '', listened: false, ended: true },
     ]);
     server.close();
+  });
+});
+
+describe('readBody of a body that stops arriving', () => {
+  /** A server whose handler reads with `signal`; the client sends half a body and then `then(socket)`. */
+  async function halfBody(signal: AbortSignal | undefined, then: (s: Socket) => void) {
+    let settle!: (v: { error: { code?: string; message?: string }; listeners: number }) => void;
+    const outcome = new Promise<{ error: { code?: string; message?: string }; listeners: number }>(
+      (r) => (settle = r),
+    );
+    const server = createServer((req, res) => {
+      readBody(req, 1024, signal).then(
+        () => settle({ error: { message: 'read a whole body' }, listeners: -1 }),
+        (error: { code?: string; message?: string }) => {
+          settle({ error, listeners: req.listenerCount('data') + req.listenerCount('end') });
+          res.end();
+        },
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100\r\n\r\n{"model":');
+    await sleep(50);
+    then(socket);
+    const result = await outcome;
+    socket.destroy();
+    server.closeAllConnections();
+    server.close();
+    return result;
+  }
+
+  it('gives up with the abort reason when its signal aborts (the drain window closed)', async () => {
+    const controller = new AbortController();
+    const reason = new TurnoutError('shutting_down', 'cut');
+    const { error, listeners } = await halfBody(controller.signal, () => controller.abort(reason));
+    assert.equal(error, reason);
+    assert.equal(listeners, 0, 'stopped listening to the request');
+  });
+
+  it('calls a caller that hangs up mid-body caller_disconnected, not an error of its own', async () => {
+    const { error } = await halfBody(undefined, (socket) => socket.destroy());
+    assert.equal(error.code, 'caller_disconnected');
+    const controller = new AbortController();
+    const viaSignal = await halfBody(controller.signal, () =>
+      controller.abort(new Error('caller disconnected')),
+    );
+    assert.equal(viaSignal.error.code, 'caller_disconnected');
+  });
+
+  it('refuses a compressed body with 415 before reading it', async () => {
+    const req = { headers: { 'content-encoding': 'gzip' } } as unknown as IncomingMessage;
+    await assert.rejects(readBody(req, 1024), (e: { status?: number; code?: string }) => {
+      return e.status === 415 && e.code === 'unsupported_media_type';
+    });
+  });
+});
+
+describe('parseJsonBody and numbers a float cannot hold', () => {
+  const refusal = (text: string) => {
+    try {
+      parseJsonBody(Buffer.from(text));
+    } catch (e) {
+      return e as { code?: string; param?: string; message: string };
+    }
+    return undefined;
+  };
+
+  it('refuses an overflowing number or an integer beyond ±2^53 - 1, naming where it is', () => {
+    assert.equal(refusal('{"max_tokens":1e999}')?.param, 'max_tokens');
+    assert.match(refusal('{"max_tokens":1e999}')?.message ?? '', /^max_tokens: .*cannot forward exactly/);
+    assert.equal(refusal('{"seed":18446744073709551615}')?.code, 'invalid_request');
+    assert.match(refusal('{"seed":18446744073709551615}')?.message ?? '', /reads as 18446744073709552000/);
+    assert.equal(refusal('{"a":[{"b":1},{"b":-9007199254740992}]}')?.param, 'a[1].b');
+    assert.equal(refusal('[1e400]')?.param, '[0]');
+    assert.match(refusal('-1e999')?.message ?? '', /^the body: /);
+  });
+
+  it('accepts every number it can forward exactly', () => {
+    for (const text of [
+      '{"seed":9007199254740991}',
+      '{"t":-9007199254740991}',
+      '{"p":0.1,"q":1e-300,"r":-0}',
+    ])
+      assert.equal(refusal(text), undefined, text);
   });
 });

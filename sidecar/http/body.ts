@@ -4,11 +4,17 @@ import { TurnoutError } from '../errors.ts';
 /**
  * Reads a request body up to `limit` bytes. A declared Content-Length over the limit is refused before
  * any byte is read; an undeclared (chunked) body is refused as soon as it crosses the limit, so an
- * oversized upload is never buffered whole.
+ * oversized upload is never buffered whole. A compressed body is refused up front (nothing here
+ * inflates it, and it would otherwise be misreported as broken UTF-8). Reading stops when `signal`
+ * aborts (the caller went away, or the shutdown's drain window closed) or the caller disappears.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity')
+    return Promise.reject(compressed(encoding));
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) return Promise.reject(tooLarge(limit));
+  if (signal?.aborted) return Promise.reject(cut(req, signal.reason));
   const arrived = arrivedBody(req, limit);
   if (arrived) return arrived;
   return new Promise((resolve, reject) => {
@@ -30,16 +36,38 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onError = (err: Error) => {
       cleanup();
-      reject(err);
+      reject(cut(req, err));
+    };
+    const onAbort = () => {
+      cleanup();
+      req.resume(); // keep nothing more of it; the connection closes once its answer is written
+      reject(cut(req, signal?.reason));
     };
     const cleanup = () => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
+      signal?.removeEventListener('abort', onAbort);
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Why a body stopped arriving. A Turnout reason (the drain window closed) is kept; Node's request
+ * timeout (the whole request must arrive within the server's requestTimeout) is told apart; anything
+ * else — the socket closed mid-body, Node's "aborted" — is the caller going away, not a sidecar fault.
+ */
+function cut(req: IncomingMessage, reason: unknown): TurnoutError {
+  if (reason instanceof TurnoutError) return reason;
+  const socketError = (req.socket as { errored?: { code?: unknown } | null } | null)?.errored;
+  if (socketError?.code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return new TurnoutError('request_timeout', 'the request body did not arrive in time', { cause: reason });
+  return new TurnoutError('caller_disconnected', 'the caller disconnected while sending the request body', {
+    cause: reason,
   });
 }
 
@@ -65,5 +93,12 @@ function tooLarge(limit: number): TurnoutError {
   return new TurnoutError(
     'body_too_large',
     `request body exceeds the sidecar's limit of ${limit} bytes (raise --max-body-bytes / TURNOUT_MAX_BODY_BYTES if this is expected)`,
+  );
+}
+
+function compressed(encoding: string): TurnoutError {
+  return new TurnoutError(
+    'unsupported_media_type',
+    `Content-Encoding ${encoding} is not supported: send the request body uncompressed`,
   );
 }

@@ -4,13 +4,13 @@ import { OPENAI_CHAT, type InboundApi } from './inbound.ts';
 import { matchRoute } from '../routing/match.ts';
 import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
 import { targetKey, type Call, type Decision } from '../upstream/call.ts';
-import { dispatch } from '../upstream/dispatch.ts';
+import { dispatch, type DispatchOutcome } from '../upstream/dispatch.ts';
 import { admit, type Admission } from '../policy/admission.ts';
 import { replay, routeCache, store } from '../policy/cache.ts';
 import { maybeShadow } from '../policy/shadow.ts';
 import type { SidecarState } from '../runtime-state.ts';
 import { readBody } from './body.ts';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
+import { assertExactNumbers, jsonDepthExceeds, MAX_JSON_DEPTH } from './json-depth.ts';
 import type { CallHooks } from '../telemetry/call-hooks.ts';
 import { inputContent, outputContent } from '../telemetry/content.ts';
 
@@ -48,6 +48,7 @@ export function parseJsonBody(raw: Buffer): unknown {
       `the request body nests arrays/objects deeper than ${MAX_JSON_DEPTH} levels`,
     );
   }
+  assertExactNumbers(value);
   return value;
 }
 
@@ -74,7 +75,7 @@ export async function handleChat(
   if (type !== undefined && /^multipart\//i.test(type)) {
     throw new TurnoutError('unsupported_media_type', `send the body as application/json, not ${type}`);
   }
-  const raw = await readBody(req, opts.maxBodyBytes);
+  const raw = await readBody(req, opts.maxBodyBytes, clientSignal);
   const runtime = opts.current();
   if (!runtime) throw new TurnoutError('not_ready', 'no routing policy is loaded yet', { retryAfter: 1 });
   const { canonical: body, callerBody, untranslatable } = api.parse(parseJsonBody(raw));
@@ -132,9 +133,8 @@ export async function handleChat(
     ...(call.content && { content: call.content }),
     ...extra,
   });
-  maybeShadow(call, opts.onDecision);
   try {
-    return await serve(call, decision, api);
+    return await serve(call, decision, api, opts.onDecision);
   } catch (e) {
     if (e instanceof TurnoutError) {
       Object.assign(e.headers, {
@@ -157,11 +157,19 @@ type DecisionExtra = Partial<Decision> & { status: number };
 /** Fixes the call's latency now; `extra` (what the outcome adds) is read when the decision is built. */
 type DecisionOf = (extra: () => DecisionExtra) => PendingDecision;
 
-/** Cache, then admission (rate limits, budgets), then the attempt loop; settles what was spent. */
-async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise<PendingDecision> {
-  const cached = routeCache(call, api.name);
-  const hit = cached?.cache.get(cached.key);
-  if (cached && hit) {
+/**
+ * Cache, then admission (rate limits, budgets), then the attempt loop; settles what was spent. A cache
+ * hit is answered before admission: it costs nothing, so no limit or budget is charged for it.
+ */
+async function serve(
+  call: Call,
+  decision: DecisionOf,
+  api: InboundApi,
+  onDecision: ((d: Decision) => void) | undefined,
+): Promise<PendingDecision> {
+  const matched = routeCache(call, api.name);
+  const hit = matched?.cache.get(matched.key);
+  if (matched && hit) {
     replay(call.res, hit);
     return decision(() => ({
       status: hit.status,
@@ -173,6 +181,9 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
     }));
   }
   const { admission, redirect } = admitOrRedirect(call);
+  // A redirected call's answer belongs to the route that served it, under that route's key. That
+  // route's cache is not looked up: its answers may come from targets the first route's providerTags exclude.
+  const cached = redirect === undefined ? matched : routeCache(call, api.name);
   call.recordAnswer = cached !== undefined || call.captureContent === true;
   let out;
   try {
@@ -186,10 +197,10 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
   const rejectedUSD = call.rejectedCostUSD ?? 0;
   const totalUSD =
     out.costUSD === undefined && rejectedUSD === 0 ? undefined : (out.costUSD ?? 0) + rejectedUSD;
-  if (out.status >= 400 && rejectedUSD === 0)
-    admission.release(); // the upstream refused it: nothing to bill
-  else admission.settle(out.usage, totalUSD);
+  if (billed(out, rejectedUSD)) admission.settle(out.usage, totalUSD);
+  else admission.release(); // the upstream refused it: nothing to bill
   if (cached) store(cached, out);
+  if (out.status < 400) maybeShadow(call, admission, onDecision);
   if (call.content) call.content.output = outputContent(call.caller, out.recorded, out.finishReason);
   const last = call.attempts.at(-1);
   return decision(() => ({
@@ -211,7 +222,20 @@ async function serve(call: Call, decision: DecisionOf, api: InboundApi): Promise
   }));
 }
 
-/** Admits the call; a budget with action route:<name> moves it to that route, without that budget. */
+/**
+ * Whether the provider billed the call. An upstream refusal (a 4xx/5xx passed through) is not billed;
+ * an answer is, and so is a stream the caller left after it was committed (ttftMs set: the provider
+ * was generating). Such a 499 settles with the usage seen before the cut when the stream reported it,
+ * else with the full reservation — the provider may have billed up to the cap.
+ */
+function billed(out: DispatchOutcome, rejectedUSD: number): boolean {
+  return out.status < 400 || rejectedUSD > 0 || out.ttftMs !== undefined;
+}
+
+/**
+ * Admits the call; a budget with action route:<name> moves it to that route, without that budget. The
+ * providerTags of the route it leaves still bind it (compile refuses a redirect that cannot honour them).
+ */
 function admitOrRedirect(call: Call): { admission: Admission; redirect?: string } {
   const exempt = new Set<string>();
   let redirect: string | undefined;
@@ -228,6 +252,8 @@ function admitOrRedirect(call: Call): { admission: Admission; redirect?: string 
       );
     exempt.add(result.budget);
     redirect = `${result.budget} → ${result.route}`;
+    const tags = call.route.route.providerTags;
+    if (Object.keys(tags).length > 0) call.carriedProviderTags = [...(call.carriedProviderTags ?? []), tags];
     call.route = next;
   }
 }

@@ -28,6 +28,7 @@ function anthropicType(status: number): string {
 
 /** Writes a Turnout error in the caller's dialect; the stable code also goes in x-turnout-error-code. */
 export function sendError(res: ServerResponse, err: TurnoutError, dialect: ErrorDialect = 'openai'): void {
+  if (res.destroyed) return; // the caller is gone (or Node already answered a request timeout)
   if (res.headersSent) {
     res.end();
     return;

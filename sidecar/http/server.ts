@@ -3,6 +3,7 @@
 import type * as NodeHttp from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import type { TLSSocket } from 'node:tls';
 import { asTurnoutError, TurnoutError } from '../errors.ts';
 import { shuttingDown, type Drain } from '../health/drain.ts';
 import type { SidecarState } from '../runtime-state.ts';
@@ -16,7 +17,7 @@ import {
   OPENAI_RESPONSES,
   type InboundApi,
 } from './inbound.ts';
-import { sendError, sendJson } from './respond.ts';
+import { sendError, sendJson, type ErrorDialect } from './respond.ts';
 import type { SidecarMetrics } from '../metrics.ts';
 import type { Telemetry } from '../telemetry/index.ts';
 import type { AfterCallQueue } from '../telemetry/after-call.ts';
@@ -39,9 +40,20 @@ export interface SidecarServerOptions {
   drain?: Drain;
   /** Where each call's metrics, spans and decision go once it is answered; without one, at once. */
   afterCall?: AfterCallQueue;
+  /** How long a caller has to send a whole request, headers and body (default 60 s). */
+  requestTimeoutMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The caller is in the same pod, on loopback: even a 16 MiB body arrives in milliseconds, so a minute
+ * only ever cuts a request that trickles in (one byte every few seconds holds a connection, a buffer
+ * and a call slot for as long as the caller likes). Node's requestTimeout covers receiving the request
+ * only: the clock stops when the last byte of the body is parsed (llhttp's message-complete), so an
+ * answer that streams for an hour is never cut by it. Node then answers 408 and closes the connection.
+ */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
 
 export function createSidecarServer(opts: SidecarServerOptions): Server {
   // What every call's handler is given: built once, not per request.
@@ -52,9 +64,19 @@ export function createSidecarServer(opts: SidecarServerOptions): Server {
     ...(opts.onDecision && { onDecision: opts.onDecision }),
     telemetry: opts.telemetry?.hooks,
   };
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
-    void handle(req, res, opts, chatOptions);
-  });
+  const requestTimeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const server = createServer(
+    {
+      keepAliveTimeout: 65_000,
+      requestTimeout,
+      headersTimeout: Math.min(60_000, requestTimeout),
+      // How often Node looks for expired requests: a quarter of the timeout, within Node's default 30 s.
+      connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(requestTimeout / 4))),
+    },
+    (req, res) => {
+      void handle(req, res, opts, chatOptions);
+    },
+  );
   return server;
 }
 
@@ -68,6 +90,7 @@ async function handle(
   // While draining, every answer closes its connection: keep-alive callers reconnect (to a new pod).
   if (opts.drain?.draining) res.shouldKeepAlive = false;
   try {
+    assertLocalCaller(req);
     switch (path) {
       case '/v1/chat/completions':
         return await chat(req, res, opts, OPENAI_CHAT, chatOptions);
@@ -87,8 +110,57 @@ async function handle(
     if (err.code === 'internal_error') opts.onInternalError?.(e);
     // Messages can quote upstream errors; an upstream that echoed a credential must not reach the caller.
     else if (opts.telemetry) err.message = opts.telemetry.redact(err.message);
-    sendError(res, err, path === '/v1/messages' ? 'anthropic' : 'openai');
+    sendError(res, err, dialectOf(path));
   }
+}
+
+/** Anthropic's error shape on its own paths (unknown ones such as /v1/messages/count_tokens too). */
+function dialectOf(path: string | undefined): ErrorDialect {
+  return path === '/v1/messages' || path?.startsWith('/v1/messages/') ? 'anthropic' : 'openai';
+}
+
+/**
+ * Whatever reaches the routing port spends this pod's provider credentials, and binding loopback does
+ * not keep out the browser on a developer's machine running `turnout dev`: any web page it opens may
+ * POST there (a text/plain body needs no CORS preflight, and the page never needs to read the answer),
+ * or rebind its own hostname's DNS to 127.0.0.1. So a request carrying Origin — browsers send it on
+ * every POST and every cross-origin request; apps and SDKs outside a browser do not — is refused,
+ * and so is one whose Host is not a loopback name (a rebinding page's request carries its own host).
+ * Connections from the transparent egress listener (TLS, handed over by sidecar/transparent) name
+ * the provider they were meant for in Host (api.openai.com), so only the Origin rule applies to them.
+ */
+function assertLocalCaller(req: IncomingMessage): void {
+  if (req.headers.origin !== undefined) {
+    throw new TurnoutError(
+      'forbidden',
+      'requests from web pages (with an Origin header) are refused: this port spends the pod’s provider credentials on any call it gets; call it from your application’s server side instead',
+    );
+  }
+  const host = req.headers.host;
+  if (host === undefined || (req.socket as Partial<TLSSocket>).encrypted === true) return;
+  if (!isLoopbackHost(host, req.socket.localAddress)) {
+    throw new TurnoutError(
+      'forbidden',
+      `Host "${host}" is not a loopback name: this port answers only requests addressed to localhost, 127.0.0.1 or [::1], which keeps DNS-rebinding web pages out`,
+    );
+  }
+}
+
+const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+
+/** Whether a Host header (name or address, with or without a port) names this machine's loopback. */
+export function isLoopbackHost(host: string, localAddress?: string): boolean {
+  let name = host.toLowerCase();
+  if (name.startsWith('[')) name = name.slice(1, name.indexOf(']'));
+  else if (name.includes(':')) name = name.slice(0, name.lastIndexOf(':'));
+  if (name.endsWith('.')) name = name.slice(0, -1); // the fully qualified form, "localhost."
+  return (
+    name === 'localhost' ||
+    name.endsWith('.localhost') || // RFC 6761: resolved to loopback by the resolver itself, never by DNS
+    name === '::1' ||
+    IPV4_LOOPBACK.test(name) ||
+    name === localAddress
+  );
 }
 
 async function chat(
@@ -98,7 +170,7 @@ async function chat(
   api: InboundApi,
   chatOptions: ChatHandlerOptions,
 ): Promise<void> {
-  if (req.method !== 'POST') throw new TurnoutError('method_not_allowed', `use POST for ${req.url}`);
+  if (req.method !== 'POST') throw methodNotAllowed(req, 'POST');
   if (opts.drain?.draining)
     throw shuttingDown('the Turnout sidecar is shutting down and takes no new calls; retry shortly');
   const client = new AbortController();
@@ -144,8 +216,15 @@ function record(req: IncomingMessage, pending: PendingDecision, opts: SidecarSer
 }
 
 function requireMethod<T>(req: IncomingMessage, method: string, then: () => T): T {
-  if (req.method !== method) throw new TurnoutError('method_not_allowed', `use ${method} for ${req.url}`);
+  if (req.method !== method) throw methodNotAllowed(req, method);
   return then();
+}
+
+/** 405 with the Allow header HTTP requires of it. */
+function methodNotAllowed(req: IncomingMessage, allowed: string): TurnoutError {
+  return new TurnoutError('method_not_allowed', `use ${allowed} for ${req.url}`, {
+    headers: { allow: allowed },
+  });
 }
 
 function models(res: ServerResponse, opts: SidecarServerOptions): void {

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { BudgetLedger, type BudgetReservation, type BudgetSpec } from './budget-ledger.ts';
+import {
+  BudgetLedger,
+  IN_FLIGHT_RETRY_MS,
+  type BudgetReservation,
+  type BudgetSpec,
+} from './budget-ledger.ts';
 import { windowBounds } from './budget-window.ts';
 
 const at = (iso: string) => Date.parse(iso);
@@ -35,19 +40,49 @@ describe('budget windows (UTC calendar)', () => {
 describe('BudgetLedger', () => {
   const noon = at('2026-11-22T12:00:00Z');
 
-  it('reserves while used + reserved + estimate ≤ limit, else says until when', () => {
+  it('reserves while used + reserved + estimate ≤ limit, else says why and until when', () => {
     const l = new BudgetLedger();
     const a = l.reserve(daily, 0.6, noon);
     assert.ok(a.ok);
     const no = l.reserve(daily, 0.5, noon);
     assert.deepEqual(no, {
       ok: false,
+      reason: 'in-flight',
       usedUSD: 0,
       reservedUSD: 0.6,
       limitUSD: 1,
-      retryAfterMs: 12 * 3_600_000,
+      estimateUSD: 0.5,
+      retryAfterMs: IN_FLIGHT_RETRY_MS,
     });
     assert.ok(l.reserve(daily, 0.4, noon).ok, 'exactly the limit fits');
+    a.reservation.settle(0.6);
+    assert.deepEqual(l.reserve(daily, 0.5, noon), {
+      ok: false,
+      reason: 'spent',
+      usedUSD: 0.6,
+      reservedUSD: 0.4,
+      limitUSD: 1,
+      estimateUSD: 0.5,
+      retryAfterMs: 12 * 3_600_000,
+    });
+  });
+
+  it('tells a refusal caused only by calls in flight (retry in a second) from a spent budget', () => {
+    const l = new BudgetLedger();
+    const running = l.reserve(daily, 0.7, noon);
+    assert.ok(running.ok);
+    const soon = l.reserve(daily, 0.5, noon);
+    assert.ok(!soon.ok && soon.reason === 'in-flight' && soon.retryAfterMs === 1000);
+    running.reservation.settle(0.2); // it cost less than reserved: the refused call now fits
+    assert.ok(l.reserve(daily, 0.5, noon).ok);
+  });
+
+  it('a single call estimated above the whole limit is told so, whatever else is in flight', () => {
+    const l = new BudgetLedger();
+    const no = l.reserve(daily, 1.5, noon);
+    assert.ok(!no.ok);
+    assert.equal(no.reason, 'exceeds-limit');
+    assert.equal(no.estimateUSD, 1.5);
   });
 
   it('20 concurrent reservations against a budget that affords 5: exactly 5 pass', () => {

@@ -16,9 +16,29 @@ export interface BudgetSpec {
   window: BudgetWindow;
 }
 
+/**
+ * Why a reservation was refused, which decides when to retry:
+ * - `spent`: settled spend leaves no room for this call until the window resets;
+ * - `in-flight`: it would fit but for reservations of calls still running, which settle (usually below
+ *   their estimate) or release within seconds: retry soon;
+ * - `lease`: the budget has room but this sidecar's fleet lease does not; leases are re-granted as the
+ *   fleet reports: retry soon;
+ * - `exceeds-limit`: this one call's estimate is more than the whole limit: it cannot be admitted in
+ *   any window as sent (a lower max_tokens or a shorter prompt could be).
+ */
+export type BudgetRefusal = 'spent' | 'in-flight' | 'lease' | 'exceeds-limit';
+
 export type BudgetDecision =
   | { ok: true; reservation: BudgetReservation }
-  | { ok: false; usedUSD: number; reservedUSD: number; limitUSD: number; retryAfterMs: number };
+  | {
+      ok: false;
+      reason: BudgetRefusal;
+      usedUSD: number;
+      reservedUSD: number;
+      limitUSD: number;
+      estimateUSD: number;
+      retryAfterMs: number;
+    };
 
 /** This sidecar's own spend per budget and window, to report upstream (operator status, fleet budgets). */
 export interface SpendRecord {
@@ -91,13 +111,18 @@ export class BudgetLedger {
     const overLimit = e.used + e.remote + e.reserved + estimate > limit;
     const ceiling = this.#ceiling(spec.budgetKey, e.start);
     if (overLimit || (ceiling !== undefined && e.used + e.reserved + estimate > ceiling)) {
+      const reason = refusal(e, estimate, limit, ceiling, overLimit);
+      const soon =
+        reason === 'in-flight' ? IN_FLIGHT_RETRY_MS : reason === 'lease' ? LEASE_RETRY_MS : undefined;
       return {
         ok: false,
+        reason,
         usedUSD: toUSD(e.used + e.remote),
         reservedUSD: toUSD(e.reserved),
         limitUSD: spec.limitUSD,
-        // Out of lease but not of budget: the lease is re-granted as the fleet reports, so try soon.
-        retryAfterMs: overLimit ? e.end - now : Math.min(e.end - now, LEASE_RETRY_MS),
+        estimateUSD: toUSD(estimate),
+        // A new window is always worth a try, so "soon" is never later than the window's end.
+        retryAfterMs: soon === undefined ? e.end - now : Math.min(e.end - now, soon),
       };
     }
     e.reserved += estimate;
@@ -209,8 +234,25 @@ export class BudgetLedger {
   }
 }
 
+/** Why a reservation that does not fit was refused (amounts in micro-dollars). */
+function refusal(
+  e: Entry,
+  estimate: number,
+  limit: number,
+  ceiling: number | undefined,
+  overLimit: boolean,
+): BudgetRefusal {
+  if (estimate > limit) return 'exceeds-limit';
+  const settledFits =
+    e.used + e.remote + estimate <= limit && (ceiling === undefined || e.used + estimate <= ceiling);
+  if (settledFits) return 'in-flight';
+  return overLimit ? 'spent' : 'lease';
+}
+
 const remoteKey = (budgetKey: string, start: number): string => `${budgetKey}\n${start}`;
 /** budgetKey suffix of a default lease: "<ns>/<policy>/<budget>|*" (scopes are "policy" or "header:…"). */
 export const DEFAULT_LEASE_SUFFIX = '|*';
 /** Retry-After for a call refused by its lease while the budget itself has room. */
 const LEASE_RETRY_MS = 2000;
+/** Retry-After for a call refused only because of reservations in flight (documented in docs/routing.md). */
+export const IN_FLIGHT_RETRY_MS = 1000;

@@ -4,7 +4,7 @@
 import type { SnapshotBudget, SnapshotPolicy, SnapshotRateLimit } from '../../api/index.ts';
 import type { Usage } from '../accounting/usage.ts';
 import { TurnoutError } from '../errors.ts';
-import type { BudgetReservation, RateLease } from '../limits/index.ts';
+import type { BudgetDecision, BudgetReservation, BudgetSpec, RateLease } from '../limits/index.ts';
 import type { Call } from '../upstream/call.ts';
 import { candidatesFor, estimateUSD, headerValue, requestedOutputTokens } from '../upstream/candidates.ts';
 
@@ -13,6 +13,12 @@ export interface Admission {
   settle(usage: Usage | undefined, costUSD: number | undefined): void;
   /** Nothing was billed (no upstream answered): give the reservation and rate allowance back. */
   release(): void;
+  /**
+   * Reserve more spend (a shadow copy of the call) against the budgets this call was admitted under;
+   * undefined when one of them cannot afford it. Settle with the real cost (NaN: unknown, the estimate
+   * stands) or release it.
+   */
+  reserveMore(estimateUSD: number): BudgetReservation | undefined;
 }
 
 export type AdmissionResult =
@@ -29,22 +35,22 @@ export function admit(call: Call, exempt: ReadonlySet<string> = new Set()): Admi
   const policy = call.route.policy;
   const lease = admitRate(call, policy);
   const reservations: BudgetReservation[] = [];
+  const specs: BudgetSpec[] = [];
   // A second candidate pass only when some budget needs the estimate.
   let estimate: number | undefined;
   for (const budget of policy.budgets) {
     if (exempt.has(budget.name)) continue;
     const scope = scopeKey(call, budget.scope);
     if (scope === undefined) continue;
-    const decision = call.state.ledger.reserve(
-      {
-        budgetKey: `${policy.namespace}/${policy.name}/${budget.name}|${scope}`,
-        limitUSD: budget.limitUSD,
-        window: budget.window,
-      },
-      (estimate ??= worstCaseUSD(call)),
-    );
+    const spec: BudgetSpec = {
+      budgetKey: `${policy.namespace}/${policy.name}/${budget.name}|${scope}`,
+      limitUSD: budget.limitUSD,
+      window: budget.window,
+    };
+    const decision = call.state.ledger.reserve(spec, (estimate ??= worstCaseUSD(call)));
     if (decision.ok) {
       reservations.push(decision.reservation);
+      specs.push(spec);
       continue;
     }
     for (const r of reservations) r.release();
@@ -64,6 +70,32 @@ export function admit(call: Call, exempt: ReadonlySet<string> = new Set()): Admi
         for (const r of reservations) r.release();
         lease?.release();
       },
+      reserveMore: (extraUSD) => reserveAll(call, specs, extraUSD),
+    },
+  };
+}
+
+/** One reservation across several budgets: all of them, or none. */
+function reserveAll(
+  call: Call,
+  specs: readonly BudgetSpec[],
+  estimateUSD: number,
+): BudgetReservation | undefined {
+  const held: BudgetReservation[] = [];
+  for (const spec of specs) {
+    const d = call.state.ledger.reserve(spec, estimateUSD);
+    if (!d.ok) {
+      for (const r of held) r.release();
+      return undefined;
+    }
+    held.push(d.reservation);
+  }
+  return {
+    settle: (actualUSD) => {
+      for (const r of held) r.settle(actualUSD);
+    },
+    release: () => {
+      for (const r of held) r.release();
     },
   };
 }
@@ -95,23 +127,41 @@ function admitRate(call: Call, policy: SnapshotPolicy): RateLease | undefined {
   );
 }
 
-/** The most any candidate could charge for this call: what a budget must be able to afford. */
+/**
+ * The most this call could be charged: the dearest candidate's estimate — or, on a cascade route, the
+ * sum over its candidates, since every answer it asks for is billed, rejected ones included. Each
+ * candidate answers at most once (a rejected target is not asked again in later rounds), so the sum
+ * bounds every retry round too.
+ */
 function worstCaseUSD(call: Call): number {
   const { candidates } = candidatesFor(call);
+  if (call.route.route.strategy === 'cascade')
+    return candidates.reduce((sum, c) => sum + estimateUSD(call, c), 0);
   return candidates.reduce((max, c) => Math.max(max, estimateUSD(call, c)), 0);
 }
 
-function budgetExhausted(
-  policy: SnapshotPolicy,
-  b: SnapshotBudget,
-  scope: string,
-  d: { usedUSD: number; reservedUSD: number; limitUSD: number; retryAfterMs: number },
-): TurnoutError {
-  const resets = new Date(Date.now() + d.retryAfterMs).toISOString();
+type Refusal = Extract<BudgetDecision, { ok: false }>;
+
+/** The 429 for a budget that cannot take this call, saying why and when retrying can help. */
+function budgetExhausted(policy: SnapshotPolicy, b: SnapshotBudget, scope: string, d: Refusal): TurnoutError {
   const who = scope === 'policy' ? '' : ` for ${scope}`;
-  return new TurnoutError(
-    'budget_exceeded',
-    `budget "${b.name}" of policy ${policy.name}${who} is spent: $${d.usedUSD.toFixed(4)} used and $${d.reservedUSD.toFixed(4)} in flight of $${d.limitUSD} per ${b.window}; it resets at ${resets}`,
-    { retryAfter: d.retryAfterMs / 1000 },
-  );
+  const name = `budget "${b.name}" of policy ${policy.name}${who}`;
+  const usd = (n: number) => `$${n.toFixed(4)}`;
+  const state = `${usd(d.usedUSD)} used and ${usd(d.reservedUSD)} in flight of $${d.limitUSD} per ${b.window}`;
+  const retry = `retry in ${Math.ceil(d.retryAfterMs / 1000)} s`;
+  let message: string;
+  switch (d.reason) {
+    case 'exceeds-limit':
+      message = `${name}: this call alone may cost up to ${usd(d.estimateUSD)} (prompt estimate plus its output cap at list prices), more than the whole $${d.limitUSD} per ${b.window}: it can never be admitted, in this window or any other; lower max_tokens, shorten the prompt or raise the limit`;
+      break;
+    case 'in-flight':
+      message = `${name} is reserved by calls in flight: ${state}; this call needs up to ${usd(d.estimateUSD)} and may fit once they settle; ${retry}`;
+      break;
+    case 'lease':
+      message = `${name}: this sidecar's share of the fleet budget is used up (${state}); ${retry}, when the operator grants a new share`;
+      break;
+    case 'spent':
+      message = `${name} is spent: ${state}; this call needs up to ${usd(d.estimateUSD)}; it resets at ${new Date(Date.now() + d.retryAfterMs).toISOString()}`;
+  }
+  return new TurnoutError('budget_exceeded', message, { retryAfter: d.retryAfterMs / 1000 });
 }

@@ -100,6 +100,27 @@ describe('HttpTransport (undici dispatch, real sockets)', { timeout: 10_000 }, (
     await assert.rejects(post('/reset'), (e: Error & { code?: string }) => e.code === 'UND_ERR_SOCKET');
   });
 
+  it("waits for a first body byte longer than the provider's idle: the caller's timers govern", async () => {
+    routes.set('/late-first-byte', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.flushHeaders();
+      // Well past the 100 ms idle and past undici's coarse (~500 ms) timer tick, so a body timeout would fire.
+      setTimeout(() => res.end('data: late\n\n'), 1200);
+    });
+    const { port } = server.address() as AddressInfo;
+    const spec = provider(`http://127.0.0.1:${port}/v1`);
+    const shortIdle = new HttpTransport({ ...spec, timeouts: { ...spec.timeouts, idleMs: 100 } });
+    try {
+      const res = await shortIdle.send(
+        { method: 'POST', path: '/late-first-byte', headers: {}, body: '{}' },
+        new AbortController().signal,
+      );
+      assert.equal((await readAll(res.body, Infinity)).toString(), 'data: late\n\n');
+    } finally {
+      await shortIdle.close();
+    }
+  });
+
   it('destroying a body cancels the rest of the upstream answer', async () => {
     routes.set('/long', (_req, res) => {
       res.writeHead(200);

@@ -4,8 +4,11 @@ import type { PreparedRequest, Transport, UpstreamResponse } from './types.ts';
 import { DispatchedBody } from './upstream-body.ts';
 
 /**
- * An undici keep-alive pool to one provider origin. Body and header timeouts are left to the
- * dispatcher (which knows whether a call streams); the pool only bounds connecting and idling.
+ * An undici keep-alive pool to one provider origin. Header and body timeouts are left to the caller's
+ * signal: an attempt knows which timer governs when — the route's firstToken until the first answer
+ * token, the provider's idle between chunks after it, total for a JSON answer — and an undici body
+ * timeout would also run between the headers and the first byte, silently capping firstToken at idle.
+ * The pool only bounds connecting and idling.
  */
 export class HttpTransport implements Transport {
   readonly #pool: Pool;
@@ -18,7 +21,7 @@ export class HttpTransport implements Transport {
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 600_000,
       headersTimeout: 0,
-      bodyTimeout: provider.timeouts.idleMs,
+      bodyTimeout: 0,
     });
   }
 

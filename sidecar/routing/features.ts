@@ -44,18 +44,7 @@ export function chatFeatures(body: ChatBody, headers: RequestFeatures['headers']
   if (Array.isArray(body.tools) && body.tools.length > 0) requires.push('tools');
   const format = (body.response_format as { type?: unknown } | undefined)?.type;
   if (format === 'json_object' || format === 'json_schema') requires.push('json');
-  let chars = 0;
-  let vision = false;
-  for (const message of body.messages) {
-    const content = (message as { content?: unknown } | null)?.content;
-    if (typeof content === 'string') chars += content.length;
-    else if (Array.isArray(content)) {
-      for (const part of content as { type?: unknown; text?: unknown }[]) {
-        if (typeof part?.text === 'string') chars += part.text.length;
-        if (part?.type === 'image_url' || part?.type === 'input_image') vision = true;
-      }
-    }
-  }
+  const { chars, vision } = chatInputChars(body);
   if (vision) requires.push('vision');
   const tagHeader = headers['x-turnout-tags'];
   return {
@@ -66,6 +55,47 @@ export function chatFeatures(body: ChatBody, headers: RequestFeatures['headers']
     tags: parseTags(Array.isArray(tagHeader) ? tagHeader.join(',') : tagHeader),
     headers,
   };
+}
+
+/**
+ * Characters of everything a chat request sends the model as input — what the provider bills as
+ * prompt: message text, names, tool calls and their arguments, tool and function definitions, and a
+ * response_format JSON schema. Images, audio and files are not text and are left out (their token
+ * cost is the provider's own formula), and so are roles: framing worth a few tokens per message.
+ */
+function chatInputChars(body: ChatBody): { chars: number; vision: boolean } {
+  let chars = 0;
+  let vision = false;
+  for (const message of body.messages) {
+    if (message === null || typeof message !== 'object') continue;
+    const m = message as { content?: unknown; name?: unknown; refusal?: unknown; tool_calls?: unknown };
+    if (typeof m.content === 'string') chars += m.content.length;
+    else if (Array.isArray(m.content)) {
+      for (const part of m.content as ({ type?: unknown; text?: unknown } | null)[]) {
+        if (typeof part?.text === 'string') chars += part.text.length;
+        if (part?.type === 'image_url' || part?.type === 'input_image') vision = true;
+      }
+    }
+    if (typeof m.name === 'string') chars += m.name.length;
+    if (typeof m.refusal === 'string') chars += m.refusal.length;
+    chars += jsonChars(m.tool_calls) + jsonChars((message as { function_call?: unknown }).function_call);
+  }
+  if (Array.isArray(body.tools))
+    for (const tool of body.tools as ({ function?: unknown } | null)[])
+      chars += jsonChars(tool?.function ?? tool);
+  chars += jsonChars(body.functions);
+  chars += jsonChars((body.response_format as { json_schema?: unknown } | undefined)?.json_schema);
+  return { chars, vision };
+}
+
+/** Characters of a JSON value's keys and strings: a schema's or a tool call's share of the prompt. */
+function jsonChars(value: unknown): number {
+  if (typeof value === 'string') return value.length;
+  if (value === null || typeof value !== 'object') return 0;
+  let n = 0;
+  if (Array.isArray(value)) for (const v of value) n += jsonChars(v);
+  else for (const k in value) n += k.length + jsonChars((value as Record<string, unknown>)[k]);
+  return n;
 }
 
 export type InferenceBody = Record<string, unknown> & { model: string };
@@ -124,8 +154,12 @@ export function operationFeatures(
 ): RequestFeatures {
   const stream = body.stream === true;
   const tagHeader = headers['x-turnout-tags'];
+  // Tool definitions and a structured-output schema (text.format) are prompt too.
   const chars =
-    textLength(body.input) + (typeof body.instructions === 'string' ? body.instructions.length : 0);
+    textLength(body.input) +
+    (typeof body.instructions === 'string' ? body.instructions.length : 0) +
+    jsonChars(body.tools) +
+    jsonChars((body.text as { format?: unknown } | undefined)?.format);
   return {
     model: body.model,
     stream,

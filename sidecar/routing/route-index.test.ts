@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Capability, Snapshot, SnapshotPolicy, SnapshotRoute } from '../../api/index.ts';
 import { buildRuntime, type RuntimeRoute, type RuntimeSnapshot } from '../snapshot/runtime.ts';
 import type { RequestFeatures } from './features.ts';
-import { matchRoute, routeAccepts } from './match.ts';
+import { matchRoute, MAX_MODEL_NAME_LENGTH, routeAccepts } from './match.ts';
 
 const MODELS = ['m1', 'm2', 'gpt-4o', 'gpt-4o-mini'];
 const PATTERNS = [...MODELS, 'gpt-*', '*-mini', 'm?', '*'];
@@ -137,5 +139,63 @@ describe('route index', () => {
     assert.equal(matchRoute(runtime, f('t3', 5000))?.route.name, 'team3');
     assert.equal(matchRoute(runtime, f('nobody', 10)), undefined);
     assert.equal(runtime.routesFor('gpt-4o').routes.length, 51);
+  });
+
+  it('refuses a model name longer than any model id with invalid_request naming the model param', () => {
+    const runtime = runtimeOf([
+      {
+        name: 'p',
+        namespace: 'ns',
+        generation: 1,
+        selector: {},
+        routes: [route('all', { models: ['*'], headers: {}, tags: {}, requires: [] })],
+        defaultRoute: 'all',
+        budgets: [],
+        rateLimits: [],
+      },
+    ]);
+    const f = (model: string): RequestFeatures => ({
+      model,
+      stream: false,
+      promptTokens: 1,
+      requires: ['chat'],
+      tags: {},
+      headers: {},
+    });
+    const longest = `ft:gpt-4o-mini-2024-07-18:org:${'s'.repeat(MAX_MODEL_NAME_LENGTH - 30)}`;
+    assert.equal(longest.length, MAX_MODEL_NAME_LENGTH);
+    assert.equal(matchRoute(runtime, f(longest))?.route.name, 'all');
+    assert.throws(
+      () => matchRoute(runtime, f(`${longest}x`)),
+      (e: { code?: string; status?: number; param?: string }) =>
+        e.code === 'invalid_request' && e.status === 400 && e.param === 'model',
+    );
+  });
+
+  it('keeps no memory of model names that no route accepts, however many and however long', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const runtime = runtimeOf([
+      {
+        name: 'p',
+        namespace: 'ns',
+        generation: 1,
+        selector: {},
+        routes: [route('mini', { models: ['*mini*', 'gpt-4o'], headers: {}, tags: {}, requires: [] })],
+        budgets: [],
+        rateLimits: [],
+      },
+    ]);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 40; i++) {
+      // A fresh 1 MB string per call, as JSON.parse hands a caller's name over.
+      const model = JSON.parse(`"${i}-${'a'.repeat(1 << 20)}"`) as string;
+      assert.equal(runtime.routesFor(model).routes.length, 0);
+    }
+    gc();
+    const retainedMB = (process.memoryUsage().heapUsed - before) / 2 ** 20;
+    assert.ok(retainedMB < 8, `${retainedMB.toFixed(1)} MB of model names still held`);
+    assert.equal(runtime.routesFor('gpt-4o').routes.length, 1, 'names that match are still indexed');
   });
 });

@@ -5,6 +5,7 @@
 import type { Capability } from '../../api/index.ts';
 import type { RuntimeRoute } from '../snapshot/runtime.ts';
 import type { RequestFeatures } from './features.ts';
+import { MAX_MODEL_NAME_LENGTH } from './match.ts';
 
 /** A route's match conditions besides the model, flattened once so checking them allocates nothing. */
 interface Conditions {
@@ -125,20 +126,32 @@ export class ModelRoutes {
 /** Distinct model names remembered per snapshot; beyond this the cache starts over (callers use few names). */
 const MODEL_CACHE_LIMIT = 1024;
 
-/** The routes for a model name, built on first use and cached per name. */
+/** What every name that no route's model patterns accept gets (the default route may still serve it). */
+const NO_ROUTES = new ModelRoutes([], []);
+
+/**
+ * The routes for a model name, built on first use and cached per name. Only names some route accepts
+ * are cached, and only those no longer than a model id can be: the cache then holds at most
+ * MODEL_CACHE_LIMIT × MAX_MODEL_NAME_LENGTH characters, however many names callers invent.
+ */
 export function routeIndex(routes: readonly RuntimeRoute[]): (model: string) => ModelRoutes {
   const conditions = routes.map(conditionsOf);
   let cache = new Map<string, ModelRoutes>();
   return (model) => {
     let hit = cache.get(model);
     if (hit === undefined) {
-      if (cache.size >= MODEL_CACHE_LIMIT) cache = new Map();
-      const positions = routes.flatMap((r, i) => (r.matchModel(model) ? [i] : []));
+      const positions: number[] = [];
+      for (let i = 0; i < routes.length; i++)
+        if ((routes[i] as RuntimeRoute).matchModel(model)) positions.push(i);
+      if (positions.length === 0) return NO_ROUTES;
       hit = new ModelRoutes(
         positions.map((i) => routes[i] as RuntimeRoute),
         positions.map((i) => conditions[i] as Conditions),
       );
-      cache.set(model, hit);
+      if (model.length <= MAX_MODEL_NAME_LENGTH) {
+        if (cache.size >= MODEL_CACHE_LIMIT) cache = new Map();
+        cache.set(model, hit);
+      }
     }
     return hit;
   };

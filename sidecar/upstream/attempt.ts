@@ -1,6 +1,6 @@
 // One attempt against one target. Nothing reaches the caller until the attempt has something worth
-// sending — a complete JSON answer, or a stream's first translated frame — so any failure before that
-// point can still fail over invisibly. After that point, failures end the stream in-band.
+// sending — a complete JSON answer, or a stream whose answer has started (its opening events are held
+// until the first content) — so any failure before that point can still fail over invisibly. After that point, failures end the stream in-band.
 import type { UpstreamBody } from '../providers/upstream-body.ts';
 import type { SnapshotModel, SnapshotTarget } from '../../api/index.ts';
 import { costUSD, formatUSD, type Usage } from '../accounting/usage.ts';
@@ -18,6 +18,7 @@ import {
 } from './classify.ts';
 import { pipeStream } from './stream.ts';
 import { acceptanceFor, answerFromJson } from '../policy/cascade.ts';
+import { asksForJson } from '../translate/index.ts';
 
 export type AttemptResult =
   | {
@@ -74,6 +75,7 @@ export async function runAttempt(
     requestedModel: call.features.model,
     callerWantsUsage: call.callerWantsUsage,
     operation: call.operation,
+    jsonMode: adapter.wireDialect === 'anthropic' && asksForJson(call.body),
   });
   const attemptStartedAt = Date.now();
   const controller = new AbortController();
@@ -182,14 +184,12 @@ function serveJson(
   let shaped;
   try {
     shaped = shaper.json(bytes);
-  } catch {
-    // A 200 whose body is not JSON is a broken upstream, not an answer: fail over.
+  } catch (err) {
+    // A 200 whose body is not JSON, or an answer the model failed to give, is not an answer: fail over.
+    const why = err instanceof TurnoutError ? err.message : 'malformed JSON answer';
     return {
       kind: 'failed',
-      failure: {
-        failureClass: 'server-error',
-        message: `${headers['x-turnout-provider']}: malformed JSON answer`,
-      },
+      failure: { failureClass: 'server-error', message: `${headers['x-turnout-provider']}: ${why}` },
     };
   }
   const usage = shaped.usage;

@@ -16,6 +16,8 @@ export interface Call {
   runtime: RuntimeSnapshot;
   /** The matched route; a budget with action route:<name> may replace it before dispatch. */
   route: RuntimeRoute;
+  /** providerTags of routes a budget redirect moved the call away from: they still bind it. */
+  carriedProviderTags?: readonly Readonly<Record<string, string>>[];
   /** The request in canonical form: OpenAI Chat for chat calls, the OpenAI body for other operations. */
   body: InferenceBody;
   operation: Operation;
@@ -74,7 +76,7 @@ export interface AttemptRecord {
   retryDelayMs?: number;
   /** A fallback target (the route's fallbacks list). */
   fallback?: boolean;
-  /** Stream: attempt start to the first frame sent, ms. */
+  /** Stream: attempt start to the first content (text, tool call or finish) sent, ms. */
   ttftMs?: number;
   usage?: Usage;
   costUSD?: number;
@@ -119,7 +121,7 @@ export interface Decision {
   budgetRedirect?: string;
   errorMessage?: string;
   finishReason?: string;
-  /** Stream: call start to the first frame sent, ms. */
+  /** Stream: call start to the first content (text, tool call or finish) sent, ms. */
   ttftMs?: number;
   /** Eligible targets in try order ("provider/model"), when traced. */
   candidates?: string[];

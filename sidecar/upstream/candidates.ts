@@ -96,10 +96,23 @@ function eligible(
   needed: number,
   skipped: SkipRecord[],
 ): KeyedCandidate | undefined {
-  const reason = p.candidate === undefined ? p.never : whyNot(call, p.candidate.model, needed);
+  const reason =
+    p.candidate === undefined
+      ? p.never
+      : (whyNotCarried(call, p.candidate.provider) ?? whyNot(call, p.candidate.model, needed));
   if (reason === undefined) return p.candidate;
   skipped.push({ provider: p.target.provider, model: p.target.model, reason });
   return undefined;
+}
+
+/** A redirected call still honours the providerTags of the route it first matched. */
+function whyNotCarried(call: Call, provider: RuntimeProvider): string | undefined {
+  const carried = call.carriedProviderTags;
+  if (carried === undefined) return undefined;
+  const tags = provider.spec.tags;
+  return carried.some((required) => Object.entries(required).some(([k, v]) => tags[k] !== v))
+    ? 'constraint: provider tags of the route the call was redirected from do not match'
+    : undefined;
 }
 
 /** What keeps this call off a model the route may otherwise use. */
@@ -177,7 +190,7 @@ export function explicitOutputCap(call: Call): number | undefined {
   return Number.isFinite(cap) && cap > 0 ? cap : undefined;
 }
 
-/** Output tokens the request may produce: its own cap, else a conservative default for admission. */
+/** Output tokens the request may produce: its own cap, else a conservative default for rate limits. */
 export function requestedOutputTokens(call: Call, model?: SnapshotModel): number {
   return outputTokens(explicitOutputCap(call), model);
 }
@@ -186,11 +199,32 @@ function outputTokens(cap: number | undefined, model: SnapshotModel | undefined)
   return cap ?? (model?.maxOutputTokens !== undefined ? Math.min(model.maxOutputTokens, 4096) : 4096);
 }
 
-/** The most this call could cost on a candidate: the prompt estimate plus the output cap at list prices. */
-export function estimateUSD(call: Call, c: Pick<Candidate, 'model'>): number {
-  return costOf(call.features.promptTokens, explicitOutputCap(call), c.model);
+/** Output tokens a budget reserves for a call without max_tokens on a model that declares no maxOutputTokens. */
+const DEFAULT_OUTPUT_RESERVATION = 4096;
+
+/**
+ * Output tokens a budget reserves: the call's cap, bounded by the model's maxOutputTokens — the most it
+ * can ever produce, and what it may produce when the call sets no cap. Only a model that declares
+ * nothing falls back to the default, which a long answer can exceed (docs/routing.md says by how much).
+ */
+function reservedOutputTokens(cap: number | undefined, model: SnapshotModel): number {
+  const max = model.maxOutputTokens;
+  if (cap === undefined) return max ?? DEFAULT_OUTPUT_RESERVATION;
+  return max === undefined ? cap : Math.min(cap, max);
 }
 
+/** The most this call could cost on a candidate: the prompt estimate plus the output it may produce, at list prices. */
+export function estimateUSD(call: Call, c: Pick<Candidate, 'model'>): number {
+  const p = c.model.pricing;
+  if (!p) return 0;
+  const output = reservedOutputTokens(explicitOutputCap(call), c.model);
+  return (call.features.promptTokens * p.input + output * p.output) / 1_000_000;
+}
+
+/**
+ * A candidate's cost for ranking (least-cost, cascade), on the output the rate limits assume rather
+ * than the budget's worst case: a model that allows longer answers does not rank as dearer for it.
+ */
 function costOf(promptTokens: number, cap: number | undefined, model: SnapshotModel): number {
   const p = model.pricing;
   if (!p) return 0;

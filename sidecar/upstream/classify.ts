@@ -12,6 +12,15 @@ export interface AttemptFailure {
   kind?: ErrorKind;
 }
 
+/**
+ * Whether a failure counts against the upstream's circuit breaker. A 4xx other than 429 never does,
+ * 408 included: it may be retried elsewhere, but it proves the upstream reachable.
+ */
+export function countsAgainstBreaker(f: AttemptFailure): boolean {
+  if (f.failureClass === undefined) return false;
+  return f.status === undefined || f.status === 429 || f.status < 400 || f.status >= 500;
+}
+
 export function classifyStatus(status: number): FailureClass | undefined {
   if (status === 429) return 'rate-limited';
   if (status === 408) return 'timeout';

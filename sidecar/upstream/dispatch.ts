@@ -1,52 +1,47 @@
 // The attempt loop: try each candidate once per round; a retryable failure moves on to the next
 // candidate at once (a different target needs no backoff); after a full round of failures, back off
-// (honouring Retry-After) and start another round, up to retry.attempts extra rounds and the deadline.
+// and start another round, up to retry.attempts extra rounds and the deadline. A target that sent
+// Retry-After is left out of the rounds until then; when no other target is left, the next round
+// waits for the soonest of them.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TurnoutError } from '../errors.ts';
+import { skipReason } from '../telemetry/skip-reasons.ts';
 import { runAttempt, servedHeaders, type AttemptResult } from './attempt.ts';
-import { targetKey, type AttemptRecord, type Call } from './call.ts';
+import { targetKey, type AttemptRecord, type Call, type SkipRecord } from './call.ts';
 import { candidatesFor, headerValue, routeKeyOf, type Candidate } from './candidates.ts';
-import type { AttemptFailure } from './classify.ts';
+import { countsAgainstBreaker, type AttemptFailure } from './classify.ts';
 import { enterAttempt } from './gates.ts';
 
 export type Served = Extract<AttemptResult, { kind: 'served' }>;
 export type DispatchOutcome = Served & { provider: string; model: string; simulated: boolean };
 
+/** What the attempts so far have taught this call. */
+interface Tries {
+  failures: AttemptFailure[];
+  /** When a target that sent Retry-After (or whose provider limit said when) may be asked again, epoch ms. */
+  notBefore?: Map<Candidate, number>;
+}
+
 export async function dispatch(call: Call): Promise<DispatchOutcome> {
   const { candidates, skipped } = candidatesFor(call);
   call.skipped.push(...skipped);
   if (call.traced) call.candidates = candidates;
-  if (candidates.length === 0) {
-    const why = skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ');
-    throw new TurnoutError(
-      'no_eligible_target',
-      `route "${call.route.route.name}" has no target that may serve this request (${why})`,
-    );
-  }
+  if (candidates.length === 0) throw noEligibleTarget(call, skipped);
   const retry = call.route.route.retry;
   const deadline =
     call.startedAt +
     (call.route.route.timeouts.totalMs ??
       Math.max(...candidates.map((c) => c.provider.spec.timeouts.totalMs)));
-  const failures: AttemptFailure[] = [];
+  const tries: Tries = { failures: [] };
+  const failures = tries.failures;
   for (let round = 0; round <= retry.attempts; round++) {
-    if (round > 0 && !(await backoff(call, round, failures.slice(-candidates.length), deadline))) break;
+    if (round > 0 && !(await backoff(call, round, candidates, tries, deadline))) break;
     for (const [i, c] of candidates.entries()) {
       if (Date.now() >= deadline || call.clientSignal.aborted) break;
       call.remaining = candidates.slice(i + 1);
-      if (call.rejected?.has(c)) continue; // a cascade answer it gave was rejected: asking again would not help
-      if (
-        call.minContextWindow !== undefined &&
-        (c.model.contextWindow ?? Number.POSITIVE_INFINITY) < call.minContextWindow
-      ) {
-        call.skipped.push({
-          provider: c.target.provider,
-          model: c.target.model,
-          reason: 'context window smaller than one an upstream already found too short',
-        });
-        continue;
-      }
-      const outcome = await tryCandidate(call, c, deadline, failures);
+      if (!mayTry(call, c)) continue;
+      if ((tries.notBefore?.get(c) ?? 0) > Date.now()) continue; // it asked not to be called before then
+      const outcome = await tryCandidate(call, c, deadline, tries);
       if (outcome) return outcome;
     }
   }
@@ -65,17 +60,57 @@ export async function dispatch(call: Call): Promise<DispatchOutcome> {
   throw exhausted(call, failures, deadline);
 }
 
+/** False for a candidate this call has learnt not to try again (a too-small window is recorded as a skip). */
+function mayTry(call: Call, c: Candidate): boolean {
+  if (call.rejected?.has(c)) return false; // a cascade answer it gave was rejected: asking again would not help
+  if (!tooSmall(call, c)) return true;
+  call.skipped.push({
+    provider: c.target.provider,
+    model: c.target.model,
+    reason: 'context window smaller than one an upstream already found too short',
+  });
+  return false;
+}
+
+function tooSmall(call: Call, c: Candidate): boolean {
+  const needed = call.minContextWindow;
+  return needed !== undefined && (c.model.contextWindow ?? Number.POSITIVE_INFINITY) < needed;
+}
+
+/** No target may serve the call: a prompt too long for every one is the caller's to shorten (400). */
+function noEligibleTarget(call: Call, skipped: readonly SkipRecord[]): TurnoutError {
+  const why = skipped.map((s) => `${s.provider}/${s.model}: ${s.reason}`).join('; ');
+  const route = call.route.route.name;
+  if (skipped.length > 0 && skipped.every((s) => skipReason(s.reason) === 'context-window')) {
+    return new TurnoutError(
+      'context_length_exceeded',
+      `the request is too long for every target of route "${route}"; shorten it (${why})`,
+      { param: 'messages' },
+    );
+  }
+  return new TurnoutError(
+    'no_eligible_target',
+    `route "${route}" has no target that may serve this request (${why})`,
+  );
+}
+
+/** A failure that may be retried: remembered, with the time its Retry-After asks the target to be left alone. */
+function recordFailure(tries: Tries, c: Candidate, f: AttemptFailure): void {
+  tries.failures.push(f);
+  if (f.retryAfterMs !== undefined) (tries.notBefore ??= new Map()).set(c, Date.now() + f.retryAfterMs);
+}
+
 /** One attempt on one candidate: the outcome when the call is answered, undefined to move on. */
 async function tryCandidate(
   call: Call,
   c: Candidate,
   deadline: number,
-  failures: AttemptFailure[],
+  tries: Tries,
 ): Promise<DispatchOutcome | undefined> {
   const gate = enterAttempt(call, c);
   if (!gate.ok) {
     call.skipped.push({ provider: c.target.provider, model: c.target.model, reason: gate.reason });
-    failures.push({
+    recordFailure(tries, c, {
       failureClass: gate.failureClass,
       message: `${targetKey(c.target)}: ${gate.reason}`,
       ...(gate.retryAfterMs !== undefined && { retryAfterMs: gate.retryAfterMs }),
@@ -92,7 +127,7 @@ async function tryCandidate(
     simulated: c.provider.spec.simulated,
   });
   if (result.kind === 'rejected') {
-    gate.done({ answered: true, totalMs: record.ms });
+    gate.done({ breaker: 'success', answered: true, totalMs: record.ms });
     call.attempts.push({
       ...record,
       outcome: 'rejected',
@@ -105,14 +140,18 @@ async function tryCandidate(
     return undefined;
   }
   if (result.kind === 'unsuitable') {
-    gate.done({ answered: false, aborted: true, totalMs: 0 });
+    gate.done({ breaker: 'abandon', answered: false, totalMs: 0 });
     call.skipped.push({ provider: c.target.provider, model: c.target.model, reason: result.error.message });
     call.unsuitable = result.error;
     return undefined;
   }
   if (result.kind === 'served') {
     const tokens = result.usage && result.usage.inputTokens + result.usage.outputTokens;
+    // A stream that broke after it was committed was served, yet the upstream failed it (a caller who
+    // left says nothing about the upstream).
+    const broken = result.streamError !== undefined && result.status !== 499;
     gate.done({
+      breaker: broken ? 'failure' : 'success',
       answered: true,
       totalMs: record.ms,
       ...(result.ttftMs !== undefined && { ttftMs: result.ttftMs }),
@@ -134,12 +173,13 @@ async function tryCandidate(
   const f = result.failure;
   if (call.clientSignal.aborted) {
     const cut = call.clientSignal.reason instanceof TurnoutError ? call.clientSignal.reason : undefined;
-    gate.done({ answered: false, aborted: true, totalMs: record.ms });
+    gate.done({ breaker: 'abandon', answered: false, totalMs: record.ms });
     call.attempts.push({ ...record, outcome: 'aborted', message: cut?.message ?? 'caller disconnected' });
     throw cut ?? new TurnoutError('upstream_unavailable', 'caller disconnected');
   }
   const failureClass = f.failureClass;
   gate.done({
+    breaker: countsAgainstBreaker(f) ? 'failure' : 'success',
     answered: failureClass === undefined,
     totalMs: record.ms,
     ...(failureClass !== undefined && { failureClass }),
@@ -157,7 +197,7 @@ async function tryCandidate(
   });
   if (largerWindow) call.minContextWindow = (c.model.contextWindow ?? 0) + 1;
   if (retryable) {
-    failures.push(f);
+    recordFailure(tries, c, f);
     return undefined;
   }
   // Not ours to retry (a 400, a 401, a class the route does not fail over on): the caller gets the upstream's answer.
@@ -216,21 +256,29 @@ function passThrough(call: Call, result: Extract<AttemptResult, { kind: 'failed'
   call.res.end(body);
 }
 
-/** Waits before another round; false when the wait would overrun the deadline or the caller left. */
+/**
+ * Waits before another round; false when the wait would overrun the deadline or the caller left. The
+ * round must have a target to ask: when every one still to be tried sent Retry-After, that means
+ * waiting for the soonest of them — never hammering a rate-limited target.
+ */
 async function backoff(
   call: Call,
   round: number,
-  lastRound: AttemptFailure[],
+  candidates: readonly Candidate[],
+  tries: Tries,
   deadline: number,
 ): Promise<boolean> {
   const { backoffBaseMs, backoffMaxMs } = call.route.route.retry;
   const exponential = Math.min(backoffMaxMs, backoffBaseMs * 2 ** (round - 1));
   const jittered = exponential * (0.5 + call.state.random() / 2);
-  // Every candidate asked us to wait: wait for the soonest of them, never hammering a rate-limited target.
-  const hints = lastRound.map((f) => f.retryAfterMs);
-  const retryAfter = hints.length > 0 && hints.every((h) => h !== undefined) ? Math.min(...hints) : 0;
-  const wait = Math.max(jittered, retryAfter);
-  if (Date.now() + wait >= deadline) return false;
+  let soonest = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    if (!call.rejected?.has(c) && !tooSmall(call, c))
+      soonest = Math.min(soonest, tries.notBefore?.get(c) ?? 0);
+  }
+  const now = Date.now();
+  const wait = Math.max(jittered, soonest === Number.POSITIVE_INFINITY ? 0 : soonest - now);
+  if (now + wait >= deadline) return false;
   try {
     await sleep(wait, undefined, { signal: call.clientSignal });
     call.retryDelayMs = Math.round(wait);

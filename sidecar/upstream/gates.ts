@@ -7,10 +7,14 @@ import { requestedOutputTokens } from './candidates.ts';
 import { targetKey, type Call } from './call.ts';
 
 export interface AttemptReport {
-  /** The upstream answered (any status that is not a counted failure, a 400 included). */
+  /**
+   * What the attempt tells the upstream's circuit breaker: it answered (a 4xx other than 429 included),
+   * it failed (a counted failure), or nothing (the caller left, or the call never went upstream).
+   */
+  breaker: 'success' | 'failure' | 'abandon';
+  /** The upstream answered: its latency is remembered and its TPM reservation kept (else released). */
   answered: boolean;
   failureClass?: FailureClass;
-  aborted?: boolean;
   ttftMs?: number;
   totalMs: number;
   tokens?: number;
@@ -28,8 +32,9 @@ export function enterAttempt(call: Call, c: Candidate): Gate {
     probeTimeoutMs: spec.timeouts.totalMs,
   });
   if (!breaker.allow()) {
-    const until =
-      breaker.openUntil === undefined ? '' : ` until ${new Date(breaker.openUntil).toISOString()}`;
+    // The breaker's clock is monotonic, not wall time: the wall time is derived from what is left.
+    const left = breaker.remainingOpenMs;
+    const until = left === undefined ? '' : ` until ${new Date(Date.now() + left).toISOString()}`;
     return { ok: false, reason: `circuit open${until}`, failureClass: 'server-error' };
   }
   const leave =
@@ -64,8 +69,8 @@ export function enterAttempt(call: Call, c: Candidate): Gate {
     ok: true,
     done(report) {
       leave();
-      if (report.aborted) breaker.abandon();
-      else if (report.answered) breaker.success();
+      if (report.breaker === 'abandon') breaker.abandon();
+      else if (report.breaker === 'success') breaker.success();
       else breaker.failure();
       if (decision?.ok) {
         if (report.answered && report.tokens !== undefined) decision.lease.settle(report.tokens);

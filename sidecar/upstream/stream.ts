@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { UpstreamBody } from '../providers/upstream-body.ts';
 import type { SnapshotModel } from '../../api/index.ts';
-import { costUSD } from '../accounting/usage.ts';
-import { sseTranslatorPipe, type StreamTranslator } from '../translate/index.ts';
+import { costUSD, type Usage } from '../accounting/usage.ts';
+import { sseTranslatorPipe, type SsePipe, type StreamTranslator } from '../translate/index.ts';
 import type { AttemptResult } from './attempt.ts';
 import type { Call } from './call.ts';
 import { TimeoutError } from './classify.ts';
@@ -22,9 +22,10 @@ export interface StreamAttempt {
 
 /**
  * Streams an upstream SSE answer to the caller, event by event through the dialect translator. Waits
- * for the first frame worth sending before committing (headers sent), so a stream that never starts,
- * or opens with an error event, still fails over. Once committed, a cut, stalled or broken upstream
- * ends with an in-band error frame — never with a clean end that would pass for a full answer.
+ * for the answer to start (content, a tool call, a finish) before committing (headers sent), under the
+ * first-token timer: a stream that never starts, opens and stalls, or opens and then sends an error
+ * event still fails over. Once committed, a cut, stalled or broken upstream ends with an in-band error
+ * frame — never with a clean end that would pass for a full answer.
  */
 export async function pipeStream(
   call: Call,
@@ -34,21 +35,16 @@ export async function pipeStream(
 ): Promise<AttemptResult> {
   const chunks = body[Symbol.asyncIterator]();
   const pipe = sseTranslatorPipe(a.translator);
-  let first: string[] = [];
-  while (first.length === 0) {
-    const next = await chunks.next(); // throws before commit: the caller fails over
-    first = next.done ? pipe.end() : pipe.feed(next.value);
-    if (a.translator.error !== undefined || (next.done && first.length === 0)) {
-      body.destroy();
-      return {
-        kind: 'failed',
-        failure: {
-          failureClass: 'server-error',
-          message: `${headers['x-turnout-provider']}: ${a.translator.error ?? 'empty stream'}`,
-        },
-      };
-    }
-    if (next.done) break;
+  const start = await answerStart(chunks, pipe, a.translator); // throws before commit: the caller fails over
+  if (start === undefined) {
+    body.destroy();
+    return {
+      kind: 'failed',
+      failure: {
+        failureClass: 'server-error',
+        message: `${headers['x-turnout-provider']}: ${a.translator.error ?? 'empty stream'}`,
+      },
+    };
   }
   clearTimeout(a.firstChunkTimer);
   const ttftMs = Date.now() - a.attemptStartedAt;
@@ -77,8 +73,9 @@ export async function pipeStream(
   );
   let graceSet = false;
   try {
-    await write(first);
-    while (!a.translator.completed) {
+    await write(start.frames);
+    let ended = start.ended;
+    while (!ended && !a.translator.completed) {
       if (!graceSet && a.translator.finishReason !== undefined) {
         graceSet = true;
         clearTimeout(idle);
@@ -88,16 +85,22 @@ export async function pipeStream(
         );
       }
       const next = await chunks.next();
-      if (next.done) break;
+      if (next.done) {
+        ended = true;
+        await write(pipe.end());
+        break;
+      }
       idle.refresh();
       await write(pipe.feed(next.value));
     }
-    await write(pipe.end());
+    // The end marker came (for Gemini, the finish chunk): end() writes whatever closes the caller's stream.
+    if (!ended) await write(pipe.end());
   } catch (err) {
     // The sidecar itself cut the call (its drain window closed): the caller is still there to be told.
     const cut = call.clientSignal.reason instanceof TurnoutError ? call.clientSignal.reason : undefined;
+    // The provider bills what it generated until it saw the disconnect: report the usage seen so far.
     if (call.clientSignal.aborted && !cut)
-      return { kind: 'served', status: 499, ttftMs, streamError: 'caller disconnected' };
+      return { kind: 'served', status: 499, ttftMs, streamError: 'caller disconnected', ...billed(a) };
     const reason: unknown = a.controller.signal.aborted ? a.controller.signal.reason : err;
     const finished =
       a.translator.finishReason !== undefined && (reason instanceof TimeoutError || cut !== undefined);
@@ -110,9 +113,9 @@ export async function pipeStream(
     clearTimeout(idle);
   }
   const streamError = a.translator.error;
+  const usage = a.translator.usage;
+  const cost = usage && costUSD(usage, a.model.pricing);
   if (held) {
-    const usage = a.translator.usage;
-    const cost = usage && costUSD(usage, a.model.pricing);
     if (streamError !== undefined) {
       return {
         kind: 'failed',
@@ -139,8 +142,6 @@ export async function pipeStream(
     recorded?.push(...held);
   }
   res.end();
-  const usage = a.translator.usage;
-  const cost = usage && costUSD(usage, a.model.pricing);
   return {
     kind: 'served',
     status: 200,
@@ -151,4 +152,32 @@ export async function pipeStream(
     ...(streamError !== undefined && { streamError }),
     ...(recorded && streamError === undefined && { recorded: { headers: sentHeaders, frames: recorded } }),
   };
+}
+
+/**
+ * Reads until the answer starts, keeping the opening frames (role chunk, message_start, ping) to send
+ * with it. Undefined when the stream failed first: an error event, or an end before any answer.
+ */
+async function answerStart(
+  chunks: AsyncIterator<Buffer>,
+  pipe: SsePipe,
+  translator: StreamTranslator,
+): Promise<{ frames: string[]; ended: boolean } | undefined> {
+  let frames: string[] = [];
+  for (;;) {
+    const next = await chunks.next();
+    const more = next.done ? pipe.end() : pipe.feed(next.value);
+    if (more.length > 0) frames = frames.length === 0 ? more : frames.concat(more);
+    if (translator.error !== undefined) return undefined;
+    if (translator.started) return { frames, ended: next.done === true };
+    if (next.done) return undefined;
+  }
+}
+
+/** The usage the translator has seen so far, and its cost when the model is priced. */
+function billed(a: StreamAttempt): { usage?: Usage; costUSD?: number } {
+  const usage = a.translator.usage;
+  if (usage === undefined) return {};
+  const cost = costUSD(usage, a.model.pricing);
+  return cost === undefined ? { usage } : { usage, costUSD: cost };
 }

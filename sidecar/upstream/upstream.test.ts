@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { costUSD, usageFromOpenAi } from '../accounting/usage.ts';
-import { classifyError, classifyStatus, parseRetryAfter, TimeoutError } from './classify.ts';
+import {
+  classifyError,
+  classifyStatus,
+  countsAgainstBreaker,
+  parseRetryAfter,
+  TimeoutError,
+} from './classify.ts';
 
 describe('classify', () => {
   it("maps statuses to failure classes; other 4xx are the caller's", () => {
@@ -10,6 +16,15 @@ describe('classify', () => {
     assert.equal(classifyStatus(408), 'timeout');
     assert.equal(classifyStatus(400), undefined);
     assert.equal(classifyStatus(401), undefined);
+  });
+  it('counts 5xx, 429, timeouts and connect failures against the breaker; never another 4xx, 408 included', () => {
+    const of = (status: number) => ({ failureClass: classifyStatus(status), status, message: '' });
+    assert.deepEqual(
+      [500, 503, 429, 408, 400, 404].map((s) => countsAgainstBreaker(of(s))),
+      [true, true, true, false, false, false],
+    );
+    assert.equal(countsAgainstBreaker({ failureClass: 'timeout', message: 'no answer within 500 ms' }), true);
+    assert.equal(countsAgainstBreaker({ failureClass: 'connect-failure', message: 'ECONNREFUSED' }), true);
   });
   it('maps transport errors', () => {
     assert.equal(classifyError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), 'connect-failure');

@@ -3,7 +3,8 @@ import type { Step } from './types.ts';
 export type Fault =
   | { kind: 'cut'; after: number }
   | { kind: 'malformed'; after: number }
-  | { kind: 'stall'; after: number; stallMs: number | undefined };
+  | { kind: 'stall'; after: number; stallMs: number | undefined }
+  | { kind: 'error'; after: number; frame: string };
 
 /** How an answer's bytes go out, apart from what they say. */
 export interface Delivery {
@@ -16,10 +17,13 @@ export interface Delivery {
 
 export type AnswerStep = Extract<
   Step,
-  { kind: 'ok' | 'slow-first-token' | 'cut-stream' | 'stall' | 'malformed-chunk' | 'no-done' }
+  {
+    kind: 'ok' | 'slow-first-token' | 'cut-stream' | 'stall' | 'malformed-chunk' | 'stream-error' | 'no-done';
+  }
 >;
 
-export function deliveryOf(step: AnswerStep): Delivery {
+/** `errorFrame`: the route's in-band error event, for a stream-error step. */
+export function deliveryOf(step: AnswerStep, errorFrame = ''): Delivery {
   const delivery: Delivery = {
     firstDelayMs: 0,
     chunkDelayMs: step.chunkDelayMs ?? 0,
@@ -38,6 +42,9 @@ export function deliveryOf(step: AnswerStep): Delivery {
       break;
     case 'malformed-chunk':
       delivery.fault = { kind: 'malformed', after: step.afterChunks };
+      break;
+    case 'stream-error':
+      delivery.fault = { kind: 'error', after: step.afterChunks, frame: errorFrame };
       break;
     case 'no-done':
       delivery.dropEnd = true;

@@ -2,7 +2,7 @@ import { planAnswer, type Exchange } from './answer.ts';
 import { deliveryOf, type AnswerStep } from './delivery.ts';
 import type { Dialect, Route } from './dialects/dialect.ts';
 import type { Reply } from './reply.ts';
-import type { StatusStep, Step } from './types.ts';
+import type { StatusStep, Step, StreamErrorStep } from './types.ts';
 import { writeJson, writeStream } from './writers.ts';
 
 const CACHE_LIMIT = 512;
@@ -32,6 +32,9 @@ export async function respond(step: Step, turn: Turn): Promise<void> {
       return respond(turn.dialect.contentFilter(), turn);
     case 'context-length':
       return respond(turn.dialect.contextLength(turn.ex), turn);
+    case 'stream-error':
+      if (!turn.ex.stream || turn.route.streamError === undefined) return sendStatus(errorStatus(step), turn);
+      return sendAnswer(step, turn);
     default:
       return sendAnswer(step, turn);
   }
@@ -52,13 +55,26 @@ async function sendAnswer(step: AnswerStep, turn: Turn): Promise<void> {
   const cached = cacheKey === undefined ? undefined : turn.cache.get(cacheKey);
   if (cached !== undefined) return writeJson(reply, 200, cached, headers);
   const answer = planAnswer(step, ex);
-  const delivery = deliveryOf(step);
+  const delivery = deliveryOf(step, step.kind === 'stream-error' ? errorEvent(step, turn) : undefined);
   if (ex.stream && route.frames !== undefined) {
     return writeStream(reply, route.frames(answer, ex), dialect.malformedFrame, headers, delivery);
   }
   const body = Buffer.from(JSON.stringify(route.json(answer, ex)));
   if (cacheKey !== undefined) remember(turn.cache, cacheKey, body);
   return writeJson(reply, 200, body, headers, delivery);
+}
+
+/** The status step a stream-error stands for: what a non-stream request gets instead. */
+function errorStatus(step: StreamErrorStep): StatusStep {
+  const status: StatusStep = { kind: 'status', status: step.status ?? 500 };
+  if (step.message !== undefined) status.message = step.message;
+  if (step.errorCode !== undefined) status.errorCode = step.errorCode;
+  return status;
+}
+
+function errorEvent(step: StreamErrorStep, { route, dialect }: Turn): string | undefined {
+  const { status, message, errorCode } = errorStatus(step);
+  return route.streamError?.(dialect.errorBody({ status, message, code: errorCode }));
 }
 
 function remember(cache: Map<string, Buffer>, key: string, body: Buffer): void {

@@ -85,6 +85,20 @@ export interface MalformedChunkStep extends AnswerFields, Delay {
   afterChunks: number;
 }
 
+/**
+ * A stream that breaks in-band, as a real API does under load (Anthropic's overloaded_error after
+ * message_start): the opening frames and `afterChunks` deltas, then the dialect's error event built from
+ * its error JSON for `status`, then a clean end of the body. A non-stream request gets `status` instead.
+ */
+export interface StreamErrorStep extends AnswerFields, Delay {
+  kind: 'stream-error';
+  afterChunks: number;
+  /** Picks the dialect's error type, as for a status step (default 500; Anthropic 529 = overloaded_error). */
+  status?: number;
+  errorCode?: string;
+  message?: string;
+}
+
 export interface NoDoneStep extends AnswerFields, Delay {
   kind: 'no-done';
 }
@@ -106,6 +120,7 @@ export type Step =
   | CutStreamStep
   | StallStep
   | MalformedChunkStep
+  | StreamErrorStep
   | NoDoneStep
   | ContentFilterStep
   | ContextLengthStep;

@@ -93,5 +93,9 @@ async function fire(reply: Reply, fault: Fault, malformed: string): Promise<bool
       if (fault.stallMs !== undefined) return reply.pause(fault.stallMs);
       await reply.untilClosed();
       return false;
+    case 'error':
+      // The error event ends the answer; the body then ends cleanly, as the real APIs do.
+      if (await reply.write(fault.frame)) reply.res.end();
+      return false;
   }
 }

@@ -123,6 +123,16 @@ describe('fault steps (openai dialect)', () => {
     }, SyntaxError);
   });
 
+  it('stream-error on the Responses API: an error event with code and message after response.created', async () => {
+    fake.onNext({ kind: 'stream-error', afterChunks: 0, status: 500, errorCode: 'server_error' });
+    const { text } = await readBody(await post(`${fake.url}/responses`, { ...chat, stream: true }));
+    assert.match(text, /^event: response.created\n/);
+    assert.match(
+      text,
+      /event: error\ndata: \{"type":"error","code":"server_error","message":"[^"]+","param":null\}\n\n$/,
+    );
+  });
+
   it('no-done: every chunk and finish_reason, but no [DONE], and the body ends cleanly', async () => {
     fake.onNext({ kind: 'no-done' });
     const { text, error } = await readBody(await post(url, streamChat));
@@ -199,6 +209,13 @@ const endMarkers: Record<DialectName, string> = {
   gemini: '"finishReason"',
 };
 
+// [status, the in-band error event the dialect sends for it]
+const streamErrors: Record<DialectName, [number, RegExp]> = {
+  openai: [500, /\ndata: \{"error":\{"message":"The server had an error[^"]*","type":"server_error"/],
+  anthropic: [529, /\nevent: error\ndata: \{"type":"error","error":\{"type":"overloaded_error"/],
+  gemini: [503, /\ndata: \{"error":\{"code":503,"message":"[^"]*","status":"UNAVAILABLE"\}\}\n\n$/],
+};
+
 for (const dialect of ['openai', 'anthropic', 'gemini'] as const) {
   describe(`stream faults in the ${dialect} dialect`, () => {
     let fake: FakeProvider;
@@ -218,6 +235,24 @@ for (const dialect of ['openai', 'anthropic', 'gemini'] as const) {
       const cut = await send();
       assert.ok(cut.error !== undefined);
       assert.ok(!cut.text.includes(endMarkers[dialect]));
+    });
+
+    it('stream-error: the opening, the deltas asked for, then the error event and a clean end', async () => {
+      const [status, event] = streamErrors[dialect];
+      fake.onNext({ kind: 'stream-error', afterChunks: 1, status, content: 'one two', chunks: 2 });
+      const { text, error } = await send();
+      assert.equal(error, undefined);
+      assert.match(text, event);
+      assert.ok(text.includes('one ') && !text.includes('two'), 'one delta before the error');
+      assert.ok(!text.includes(endMarkers[dialect]));
+      assert.equal(fake.requests.at(-1)?.completed, true);
+      fake.onNext({ kind: 'stream-error', afterChunks: 0, status });
+      const [streamUrl, body] = streamRequests[dialect](fake);
+      const plain = await post(streamUrl.replace(':streamGenerateContent?alt=sse', ':generateContent'), {
+        ...(body as Record<string, unknown>),
+        stream: false,
+      });
+      assert.equal(plain.status, status, 'a JSON request gets the status instead');
     });
 
     it('content-filter and context-length answer in the dialect', async () => {

@@ -9,6 +9,7 @@ export const messages: Route = {
   parse: parseMessages,
   json: messageJson,
   frames: messageFrames,
+  streamError: (body) => `event: error\ndata: ${JSON.stringify(body)}\n\n`,
 };
 
 function parseMessages(body: Record<string, unknown>): Exchange {

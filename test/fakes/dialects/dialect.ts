@@ -20,6 +20,8 @@ export interface Route {
   json(answer: Answer, ex: Exchange): unknown;
   /** Absent for routes that never stream. */
   frames?(answer: Answer, ex: Exchange): Frame[];
+  /** The in-band error event of a stream, carrying the dialect's error JSON; with frames. */
+  streamError?(errorBody: unknown): string;
 }
 
 export interface ErrorSpec {

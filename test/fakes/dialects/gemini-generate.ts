@@ -16,6 +16,7 @@ export const streamGenerateContent: Route = {
   parse: (body, path) => parseGenerate(body, path, true),
   json: responseJson,
   frames: streamFrames,
+  streamError: (body) => `data: ${JSON.stringify(body)}\n\n`,
 };
 
 /** The model between "models/" and ":" in /v1beta/models/{model}:generateContent. */

@@ -9,6 +9,8 @@ export const chatCompletions: Route = {
   parse: parseChat,
   json: chatJson,
   frames: chatFrames,
+  // The error JSON as a chunk of its own, as the API sends an error mid-stream.
+  streamError: (body) => `data: ${JSON.stringify(body)}\n\n`,
 };
 
 function parseChat(body: Record<string, unknown>): Exchange {

@@ -9,7 +9,15 @@ export const responses: Route = {
   parse: parseResponses,
   json: (answer, ex) => responseObject(answer, ex, 'final'),
   frames: responseFrames,
+  streamError: responseError,
 };
+
+/** Responses streams carry an error as an `error` event with the code and message at the top level. */
+function responseError(body: unknown): string {
+  const error = isRecord(body) && isRecord(body.error) ? body.error : {};
+  const payload = { type: 'error', code: error.code ?? error.type, message: error.message, param: null };
+  return `event: error\ndata: ${JSON.stringify(payload)}\n\n`;
+}
 
 function parseResponses(body: Record<string, unknown>): Exchange {
   const instructions = stringOr(body.instructions, '');
