@@ -23,6 +23,29 @@ export type ProviderType = (typeof PROVIDER_TYPES)[number];
 export const PLAINTEXT_HOST_PATTERN =
   '^(localhost|127(\\.[0-9]{1,3}){3}|\\[::1\\]|[a-z0-9.-]+\\.(svc|svc\\.cluster\\.local|cluster\\.local))$';
 
+/**
+ * An endpoint's host as URL() spells it (lower-cased; IPv4 normalised to dotted quads, which this matches
+ * too): a DNS-1123 subdomain or a bracketed IPv6 address. Nothing else: transparent mode writes endpoint
+ * hosts onto a TLS certificate and into the pod's /etc/hosts, where `*.example.com` would claim every
+ * subdomain of someone else's domain.
+ */
+export const ENDPOINT_HOST_PATTERN =
+  '^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*|\\[[0-9a-f:.]+\\])$';
+
+/** The longest DNS name (RFC 1123): the pattern bounds each label, this the whole. */
+export const MAX_DNS_NAME_LENGTH = 253;
+
+/** Why a URL's hostname cannot be an endpoint host, or undefined. */
+export function endpointHostProblem(hostname: string): string | undefined {
+  if (new RegExp(ENDPOINT_HOST_PATTERN).test(hostname) && hostname.length <= MAX_DNS_NAME_LENGTH)
+    return undefined;
+  const wildcard = hostname.includes('*') ? ': wildcards are not allowed, name the exact host' : '';
+  return (
+    `endpoint host ${JSON.stringify(hostname)} must be an exact DNS name like api.openai.com (lowercase ` +
+    `letters, digits, '-' and '.'; labels of at most 63 characters) or an IP address${wildcard}`
+  );
+}
+
 /** USD per 1M tokens, as providers publish them. */
 export const pricing = z.strictObject({
   input: z.number().min(0, 'pricing.input is USD per 1M input tokens and cannot be negative'),
@@ -162,6 +185,8 @@ export function endpointProblem(endpoint: string): string | undefined {
   }
   if (url.username || url.password) return 'endpoint must not embed credentials: use auth.secretRef';
   if (url.search || url.hash) return 'endpoint must not carry a query or fragment';
+  const hostProblem = endpointHostProblem(url.hostname);
+  if (hostProblem) return hostProblem;
   if (url.protocol === 'https:') return undefined;
   if (url.protocol === 'http:' && new RegExp(PLAINTEXT_HOST_PATTERN).test(url.hostname)) return undefined;
   return 'endpoint must use https (plain http only for localhost, 127.0.0.0/8, [::1] or in-cluster *.svc hosts)';

@@ -19,12 +19,18 @@ export interface LoadedConfig {
   diagnostics: Diagnostic[];
   /** Undefined when any error was found: the caller keeps whatever it served before. */
   snapshot: Snapshot | undefined;
+  /**
+   * What the operator would serve from these manifests: the objects that compiled, the ones with
+   * errors left out. Undefined only when no namespace can be chosen (or no file was found).
+   */
+  accepted: Snapshot | undefined;
   namespace: string | undefined;
   files: number;
 }
 
 export interface LoadOptions {
   namespace?: string;
+  /** The workload's pod labels, or 'all' for every policy of the namespace (local mode's one process). */
   labels: Record<string, string> | 'all';
 }
 
@@ -60,10 +66,12 @@ export async function loadConfigDir(dir: string, opts: LoadOptions): Promise<Loa
       message: 'no .yaml or .yml files found',
     });
   }
-  const ok = !hasErrors(diagnostics) && namespace !== undefined;
+  const usable = namespace !== undefined && files.length > 0;
+  const accepted = usable ? snapshotFor(result.namespaces.get(namespace), namespace, opts.labels) : undefined;
   return {
     diagnostics,
-    snapshot: ok ? snapshotFor(result.namespaces.get(namespace), namespace, opts.labels) : undefined,
+    snapshot: hasErrors(diagnostics) ? undefined : accepted,
+    accepted,
     namespace,
     files: files.length,
   };

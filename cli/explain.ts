@@ -1,7 +1,9 @@
 // `turnout explain`: the routing decision a request would get, without sending it anywhere. Runs the
-// same compile → match → candidate ordering code as the sidecar, on manifests from a directory.
+// same compile → match → candidate ordering code as the sidecar, on manifests from a directory or on a
+// namespace's objects read from the cluster. Like the operator, it explains from the objects that
+// compile: one broken policy (say, for another workload) is reported and left out, not a reason to stop.
 import { readFile } from 'node:fs/promises';
-import { formatDiagnostic } from '../api/index.ts';
+import { formatDiagnostic, type Diagnostic, type Snapshot } from '../api/index.ts';
 import { parseJsonBody } from '../sidecar/http/chat-handler.ts';
 import { asChatBody, chatFeatures } from '../sidecar/routing/features.ts';
 import { matchRoute, routeAccepts } from '../sidecar/routing/match.ts';
@@ -13,35 +15,44 @@ import { createSidecarState } from '../sidecar/runtime-state.ts';
 import { parseFlags, parseLabels, UsageError } from './args.ts';
 import { loadConfigDir } from './config-dir.ts';
 
-export const EXPLAIN_USAGE = `turnout explain --config DIR [--namespace NS] [--workload k=v,...] [--header k=v ...] REQUEST.json
+export const EXPLAIN_USAGE = `turnout explain (--config DIR [--namespace NS] | --namespace NS [--kubeconfig FILE])
+                --workload k=v,... [--header k=v ...] REQUEST.json
   Prints which route and targets a Chat Completions request would get, and why. Priority order is
-  shown as listed; a weighted route's order is one draw.`;
+  shown as listed; a weighted route's order is one draw.
+  --config DIR: manifests from a directory (--namespace picks one when they span several).
+  --namespace NS alone: NS's ModelProviders and RoutingPolicies read from the cluster (KUBECONFIG, else
+  in-cluster; --kubeconfig FILE), compiled as the operator compiles them; no Secret is read.
+  --workload (required): the labels of the pod to explain for, as a policy's workloadSelector sees
+  them; --workload "" is a pod without labels, which only policies without a workloadSelector select.
+  Objects with errors are left out, as the operator leaves them out, and printed as warnings.`;
 
 const OPTIONS = {
   config: { type: 'string' },
   namespace: { type: 'string' },
+  kubeconfig: { type: 'string' },
   workload: { type: 'string' },
   header: { type: 'string', multiple: true },
 } as const;
 
 export async function explainCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, OPTIONS);
-  if (!values.config)
+  if (values.config === undefined && values.namespace === undefined)
+    throw new UsageError('--config DIR (manifests) or --namespace NS (the cluster) is required');
+  if (values.workload === undefined)
     throw new UsageError(
-      '--config DIR is required (cluster mode, --namespace without --config, comes with the operator)',
+      '--workload is required: the labels of the pod whose policies apply, e.g. --workload app=web (--workload "" for a pod without labels)',
     );
+  if (values.config !== undefined && values.kubeconfig !== undefined)
+    throw new UsageError('--kubeconfig reads from the cluster: use it with --namespace, without --config');
   const [requestFile] = positionals;
   if (!requestFile) throw new UsageError('name the request body file, e.g. request.json');
-  const loaded = await loadConfigDir(values.config, {
-    labels: values.workload ? parseLabels(values.workload) : 'all',
-    ...(values.namespace && { namespace: values.namespace }),
-  });
-  for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-  if (!loaded.snapshot) {
-    process.stderr.write('the manifests have errors: nothing to explain\n');
-    return 1;
-  }
-  const runtime = buildRuntime(loaded.snapshot, (spec) =>
+  const labels = parseLabels(values.workload);
+  const snapshot =
+    values.config !== undefined
+      ? await fromConfigDir(values.config, labels, values.namespace)
+      : await fromCluster(values.namespace ?? '', labels, values.kubeconfig);
+  if (!snapshot) return 1;
+  const runtime = buildRuntime(snapshot, (spec) =>
     providerKind(spec.type)
       ? {}
       : { unsupported: `provider type ${spec.type} is not supported by this sidecar version` },
@@ -51,6 +62,47 @@ export async function explainCommand(argv: string[]): Promise<number> {
   const features = chatFeatures(body, headers);
   process.stdout.write(explain(runtime, features, body));
   return 0;
+}
+
+async function fromConfigDir(
+  dir: string,
+  labels: Record<string, string>,
+  namespace: string | undefined,
+): Promise<Snapshot | undefined> {
+  const loaded = await loadConfigDir(dir, { labels, ...(namespace !== undefined && { namespace }) });
+  if (!loaded.accepted) {
+    for (const d of loaded.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+    process.stderr.write('nothing to explain\n');
+    return undefined;
+  }
+  const leftOut = new Set<string>();
+  for (const d of loaded.diagnostics) {
+    if (d.severity === 'error') leftOut.add(`${d.kind} ${d.namespace}/${d.name}`);
+    process.stderr.write(`${formatDiagnostic(asWarning(d))}\n`);
+  }
+  if (leftOut.size > 0)
+    process.stderr.write(
+      `warning: left out, as the operator would: ${[...leftOut].join(', ')}; explaining from the rest\n`,
+    );
+  return loaded.accepted;
+}
+
+/** An error that keeps one object out of the snapshot, reported as what it is to explain: a warning. */
+const asWarning = (d: Diagnostic): Diagnostic =>
+  d.severity === 'error' ? { ...d, severity: 'warning', message: `${d.message} (left out)` } : d;
+
+async function fromCluster(
+  namespace: string,
+  labels: Record<string, string>,
+  kubeconfig: string | undefined,
+): Promise<Snapshot> {
+  // Loaded only here: explaining from a directory never needs the Kubernetes client.
+  const { loadClusterNamespace } = await import('./cluster-config.ts');
+  const loaded = await loadClusterNamespace(namespace, labels, kubeconfig);
+  for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+  if (loaded.providers + loaded.policies === 0)
+    process.stderr.write(`warning: namespace ${namespace} has no ModelProvider or RoutingPolicy\n`);
+  return loaded.snapshot;
 }
 
 function splitHeader(h: string): [string, string] {
@@ -68,6 +120,7 @@ export function explain(
     `request: model=${features.model} stream=${features.stream} ~${features.promptTokens} prompt tokens, uses ${features.requires.join(', ')}` +
       (Object.keys(features.tags).length > 0 ? `, tags ${JSON.stringify(features.tags)}` : ''),
   ];
+  if (runtime.routes.length === 0) lines.push('  (no accepted RoutingPolicy selects this workload)');
   for (const r of runtime.routes) {
     lines.push(
       `  ${routeAccepts(r, features) ? '✓' : '·'} ${r.policy.name}/${r.route.name}${routeAccepts(r, features) ? '' : `: ${whyNot(r, features)}`}`,

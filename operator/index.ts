@@ -82,8 +82,7 @@ export async function startOperator(opts: OperatorOptions = {}): Promise<Operato
   elector.onChange((leader) => {
     void podLabel?.set(leader);
     metrics.leader.set(leader ? 1 : 0);
-    // A new leader owes every namespace a status pass: its predecessor may have left them stale.
-    if (leader) controller.enqueueAll();
+    controller.leadershipChanged(leader);
   });
   elector.start();
   log.info('operator started', { identity });
@@ -142,7 +141,14 @@ function wire(opts: OperatorOptions) {
     pod && new LeaderPodLabel({ kubeConfig, namespace: pod.namespace, podName: pod.name, log });
   const isLeader = () => elector.isLeader();
   const writer = new KubeWriter(kubeConfig, identity);
-  const status = new StatusSync({ writer, sync, pods: cache.pods, isLeader, log });
+  const status = new StatusSync({
+    writer,
+    sync,
+    pods: cache.pods,
+    podsWithoutSidecar: cache.podsWithoutSidecar,
+    isLeader,
+    log,
+  });
   const controller = new Controller({ cache, desired, status, sync, isLeader, metrics, log });
   return { log, identity, cache, metrics, desired, elector, controller, podLabel };
 }

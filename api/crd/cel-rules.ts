@@ -4,7 +4,7 @@
 // (maxLength/maxItems) in the schema, or the apiserver rejects the CRD for unbounded CEL cost.
 // https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation-rules
 import { DNS_LABEL_PATTERN } from '../common.ts';
-import { PLAINTEXT_HOST_PATTERN } from '../model-provider.ts';
+import { ENDPOINT_HOST_PATTERN, PLAINTEXT_HOST_PATTERN } from '../model-provider.ts';
 import type { CelValidation } from './structural.ts';
 
 /** Rules to attach at a manifest-style path (see schemaAt). */
@@ -29,6 +29,20 @@ export function celPlaintextUrlPattern(): string {
     throw new Error('PLAINTEXT_HOST_PATTERN must be anchored with ^ and $ to be embedded in a URL pattern');
   }
   return `^http://${host.slice(1, -1)}(:[0-9]{1,5})?(/.*)?$`;
+}
+
+/**
+ * A whole-URL pattern whose host ENDPOINT_HOST_PATTERN allows (any scheme, optional userinfo, port, path,
+ * query: other rules judge those), matched against the lower-cased URL for the reason given above. It
+ * judges the host as written, so it is stricter than endpointProblem() only for hosts URL() would
+ * rewrite first (percent-encoded or non-ASCII names: write them in punycode).
+ */
+export function celEndpointHostUrlPattern(): string {
+  const host = ENDPOINT_HOST_PATTERN;
+  if (!host.startsWith('^') || !host.endsWith('$')) {
+    throw new Error('ENDPOINT_HOST_PATTERN must be anchored with ^ and $ to be embedded in a URL pattern');
+  }
+  return `^[a-z][a-z0-9+.-]*://([^/?#@]*@)?(${host.slice(1, -1)})(:[0-9]{1,5})?([/?#].*)?$`;
 }
 
 /**
@@ -60,6 +74,11 @@ function endpointRules(): CelValidation[] {
     {
       rule: "!self.contains('?') && !self.contains('#')",
       message: 'endpoint must not carry a query or fragment',
+    },
+    {
+      rule: `!isURL(self) || self.lowerAscii().matches(${celString(celEndpointHostUrlPattern())})`,
+      message:
+        "endpoint host must be an exact DNS name like api.openai.com (lowercase letters, digits, '-' and '.') or an IP address: wildcards such as *.example.com are not allowed",
     },
     {
       rule:

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { endpointProblem } from '../model-provider.ts';
 import {
   buildCrds,
+  celEndpointHostUrlPattern,
   celPlaintextUrlPattern,
   celString,
   crdFiles,
@@ -263,6 +264,53 @@ describe('CEL rules', () => {
     for (const url of urls) {
       assert.equal(pattern.test(url.toLowerCase()), endpointProblem(url) === undefined, url);
     }
+  });
+});
+
+describe('endpoint hosts', () => {
+  const hostRejected = (url: string) => endpointProblem(url)?.startsWith('endpoint host') ?? false;
+
+  it('refuses wildcards and names that are not DNS-1123, in zod and in the CEL pattern alike', () => {
+    const pattern = new RegExp(celEndpointHostUrlPattern());
+    const verdicts: [string, boolean][] = [
+      ['https://api.openai.com/v1', true],
+      ['https://API.OpenAI.com/v1', true],
+      ['https://api.openai.com:8443/v1', true],
+      ['https://acme.openai.azure.com', true],
+      ['http://127.0.0.1:8080/v1', true],
+      ['http://[::1]:11434', true],
+      ['https://[2001:db8::1]/v1', true],
+      ['http://vllm.models.svc.cluster.local:8000/v1', true],
+      ['https://*.googleapis.com/v1', false],
+      ['https://*/v1', false],
+      ['https://api.*.com/v1', false],
+      ['https://api_x.example.com/v1', false],
+      ['https://api.openai.com./v1', false],
+      ['https://a..b.example.com/v1', false],
+      ['https://-a.example.com/v1', false],
+      [`https://${'a'.repeat(64)}.example.com/v1`, false],
+    ];
+    for (const [url, accepted] of verdicts) {
+      assert.equal(!hostRejected(url), accepted, `zod: ${url}`);
+      assert.equal(pattern.test(url.toLowerCase()), accepted, `CEL: ${url}`);
+    }
+  });
+
+  it('says what to write instead, naming the wildcard', () => {
+    assert.match(
+      endpointProblem('https://*.googleapis.com/v1') ?? '',
+      /exact DNS name.*wildcards are not allowed/,
+    );
+    assert.match(
+      endpointProblem('https://api_x.example.com') ?? '',
+      /"api_x.example.com" must be an exact DNS name/,
+    );
+  });
+
+  it('leaves credentials and queries to their own rules', () => {
+    const pattern = new RegExp(celEndpointHostUrlPattern());
+    assert.ok(pattern.test('https://admin:hunter2@llm.example.com/v1'));
+    assert.ok(pattern.test('https://team-a.openai.azure.com/openai?api-version=2024-10-21'));
   });
 });
 

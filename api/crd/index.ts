@@ -4,6 +4,7 @@ export { CRD_DIRS, GENERATED_HEADER, crdFileName, crdFiles, renderCrdYaml } from
 export {
   MODEL_PROVIDER_RULES,
   ROUTING_POLICY_RULES,
+  celEndpointHostUrlPattern,
   celPlaintextUrlPattern,
   celString,
 } from './cel-rules.ts';

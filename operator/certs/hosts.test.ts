@@ -25,3 +25,16 @@ it('transparentHosts: canonical hosts per type plus public endpoint hosts, never
   );
   assert.deepEqual(transparentHosts([]), []);
 });
+
+it('transparentHosts: never a wildcard or a name that is not DNS-1123, even if validation was skipped', () => {
+  assert.deepEqual(
+    transparentHosts([
+      { type: 'openai-compatible', endpoint: 'https://*.googleapis.com/v1' },
+      { type: 'openai-compatible', endpoint: 'https://*/v1' },
+      { type: 'openai-compatible', endpoint: 'https://api_x.example.com/v1' },
+      { type: 'openai-compatible', endpoint: 'https://api.example.com./v1' },
+      { type: 'openai-compatible', endpoint: 'https://login.example.com/v1' },
+    ]),
+    ['login.example.com'],
+  );
+});

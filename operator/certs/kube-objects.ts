@@ -1,7 +1,7 @@
 // Reading and writing the Secrets and ConfigMaps that carry certificates. Writes are optimistic: an
 // update names the resourceVersion it was computed from, so two replicas rotating at once cannot
 // overwrite each other — the loser sees a conflict and re-plans from what the winner wrote.
-import type { CoreV1Api, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+import type { CoreV1Api, V1ConfigMap, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { httpStatusOf } from '../kube/log.ts';
 
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'turnout-operator' } as const;
@@ -9,6 +9,7 @@ export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'turnout-operator' }
 export interface Stored {
   data: Record<string, string>;
   annotations: Record<string, string>;
+  ownerReferences: V1OwnerReference[];
   resourceVersion: string;
 }
 
@@ -33,6 +34,7 @@ export async function readSecret(
     return {
       data: decode(s.data),
       annotations: s.metadata?.annotations ?? {},
+      ownerReferences: s.metadata?.ownerReferences ?? [],
       resourceVersion: s.metadata?.resourceVersion ?? '',
     };
   } catch (e) {
@@ -51,6 +53,7 @@ export async function readConfigMap(
     return {
       data: c.data ?? {},
       annotations: c.metadata?.annotations ?? {},
+      ownerReferences: c.metadata?.ownerReferences ?? [],
       resourceVersion: c.metadata?.resourceVersion ?? '',
     };
   } catch (e) {
@@ -64,6 +67,9 @@ export interface WriteRequest {
   name: string;
   data: Record<string, string>;
   annotations?: Record<string, string>;
+  /** Added to the managed-by label. */
+  labels?: Record<string, string>;
+  ownerReferences?: V1OwnerReference[];
   /** The version read before planning; undefined = it did not exist, so create. */
   resourceVersion: string | undefined;
 }
@@ -96,8 +102,9 @@ function meta(req: WriteRequest) {
   return {
     name: req.name,
     namespace: req.namespace,
-    labels: { ...MANAGED_BY },
+    labels: { ...req.labels, ...MANAGED_BY },
     ...(req.annotations && { annotations: req.annotations }),
+    ...(req.ownerReferences && { ownerReferences: req.ownerReferences }),
     ...(req.resourceVersion !== undefined && { resourceVersion: req.resourceVersion }),
   };
 }
@@ -122,4 +129,15 @@ export function sameData(have: Record<string, string> | undefined, want: Record<
   if (!have) return false;
   const keys = Object.keys(want);
   return keys.length === Object.keys(have).length && keys.every((k) => have[k] === want[k]);
+}
+
+/** Deletes a Secret; false when it was not there. */
+export async function deleteSecret(core: CoreV1Api, namespace: string, name: string): Promise<boolean> {
+  try {
+    await core.deleteNamespacedSecret({ namespace, name });
+    return true;
+  } catch (e) {
+    if (notFound(e)) return false;
+    throw e;
+  }
 }

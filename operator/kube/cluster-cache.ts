@@ -6,6 +6,7 @@ import type { PodIdentity } from '../contract.ts';
 import type { BackoffOptions } from './backoff.ts';
 import type { Logger } from './log.ts';
 import {
+  type CachedPod,
   type CachedPolicy,
   type CachedProvider,
   isInjected,
@@ -41,10 +42,12 @@ export class ClusterCache {
   readonly #policies: Reflector<CachedPolicy>;
   readonly #secrets: Reflector<Secret>;
   readonly #namespaces: Reflector<string>;
-  readonly #pods: Reflector<PodIdentity>;
+  readonly #pods: Reflector<CachedPod>;
   readonly #listeners = new Set<(namespace: string, kind: ChangeKind) => void>();
   /** "namespace/name" of every Secret a ModelProvider's auth.secretRef names. */
   #referenced = new Set<string>();
+  /** Namespaces with a newly referenced Secret the Secret cache is still fetching: relists under way for each. */
+  readonly #awaitingSecrets = new Map<string, number>();
 
   constructor(opts: ClusterCacheOptions) {
     const watch = new Watch(opts.kubeConfig);
@@ -135,8 +138,22 @@ export class ClusterCache {
   providers = (namespace: string): CachedProvider[] => this.#providers.store.list(namespace);
   policies = (namespace: string): CachedPolicy[] => this.#policies.store.list(namespace);
   secrets = (namespace: string): Secret[] => this.#secrets.store.list(namespace);
-  pods = (namespace: string): PodIdentity[] => this.#pods.store.list(namespace);
-  pod = (namespace: string, name: string): PodIdentity | undefined => this.#pods.store.get(namespace, name);
+  /** Selected pods that run the sidecar: the ones status counts and fleet budgets lease to. */
+  pods = (namespace: string): PodIdentity[] =>
+    this.#pods.store.list(namespace).flatMap((p) => (p.sidecar ? [p.identity] : []));
+  /** Pods injection selects that run no sidecar (created before opting in, or while the webhook was down). */
+  podsWithoutSidecar = (namespace: string): PodIdentity[] =>
+    this.#pods.store.list(namespace).flatMap((p) => (p.sidecar ? [] : [p.identity]));
+  /** Any pod injection selects, whether or not it runs the sidecar (the push server's identity check). */
+  pod = (namespace: string, name: string): PodIdentity | undefined =>
+    this.#pods.store.get(namespace, name)?.identity;
+
+  /**
+   * Whether a ModelProvider of the namespace names a Secret the cache is still fetching: compiling the
+   * namespace now would report that Secret missing (and serve the namespace without the provider's
+   * policies) only because the cache had not read it yet. The namespace gets a 'config' change when done.
+   */
+  awaitingSecrets = (namespace: string): boolean => this.#awaitingSecrets.has(namespace);
 
   /** Namespaces holding anything the operator reconciles. */
   namespaces(): Set<string> {
@@ -150,11 +167,11 @@ export class ClusterCache {
 
   #providersChanged(namespace: string): void {
     const next = referencedSecrets(this.#providers.store.list());
-    const grew = [...next].some((k) => !this.#referenced.has(k));
+    const added = [...next].filter((k) => !this.#referenced.has(k));
     const shrank = [...this.#referenced].some((k) => !next.has(k));
     this.#referenced = next;
     // A newly referenced Secret was filtered out so far: only a relist can bring it in consistently.
-    if (grew && this.#secrets.started) this.#secrets.resync();
+    if (added.length > 0 && this.#secrets.started) this.#fetchSecrets(added);
     if (shrank) {
       for (const [ns] of this.#secrets.store.prune((_, ns, name) => next.has(`${ns}/${name}`))) {
         this.#emit(ns, 'config');
@@ -163,10 +180,30 @@ export class ClusterCache {
     this.#emit(namespace, 'config');
   }
 
+  /**
+   * Relists Secrets, holding the namespaces of `keys` ("namespace/name") until that relist is done:
+   * until then their compilation stays as it was, so a rotated key never shows as a missing Secret.
+   * A relist that fails is retried with backoff, and the namespaces wait for it (sidecars keep what
+   * they run, as they would with the operator down).
+   */
+  #fetchSecrets(keys: readonly string[]): void {
+    const namespaces = new Set(keys.map((k) => k.slice(0, k.indexOf('/'))));
+    for (const ns of namespaces) this.#awaitingSecrets.set(ns, (this.#awaitingSecrets.get(ns) ?? 0) + 1);
+    void this.#secrets.resync().then(() => {
+      for (const ns of namespaces) {
+        const left = (this.#awaitingSecrets.get(ns) ?? 1) - 1;
+        if (left > 0) this.#awaitingSecrets.set(ns, left);
+        else this.#awaitingSecrets.delete(ns);
+        this.#emit(ns, 'config');
+      }
+    });
+  }
+
   #namespaceChanged(namespace: string): void {
     const labelled = this.#namespaces.store.get('', namespace) !== undefined;
-    if (labelled && this.#pods.started) this.#pods.resync();
-    if (!labelled) this.#pods.store.prune((pod, ns) => ns !== namespace || isInjected(pod.labels, false));
+    if (labelled && this.#pods.started) void this.#pods.resync();
+    if (!labelled)
+      this.#pods.store.prune((pod, ns) => ns !== namespace || isInjected(pod.identity.labels, false));
     this.#emit(namespace, 'pods');
   }
 

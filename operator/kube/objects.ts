@@ -12,6 +12,7 @@ import {
   type Secret,
 } from '../../api/index.ts';
 import { INJECT_LABEL, type PodIdentity } from '../contract.ts';
+import { isInjectedAlready } from '../webhook/pod.ts';
 import type { RawObject } from './store.ts';
 
 export interface ObjectRef {
@@ -163,9 +164,20 @@ export function isInjected(podLabels: Readonly<Record<string, string>>, namespac
   return own === 'true' || (namespaceInjected && own !== 'false');
 }
 
-/** Keeps injected pods that may still run (not Succeeded/Failed), as the identity the push server checks. */
+/** A pod injection selects, and whether it actually runs the sidecar. */
+export interface CachedPod {
+  identity: PodIdentity;
+  /**
+   * The pod carries the sidecar container the webhook injects. One that does not (created before its
+   * namespace opted in, or admitted while the webhook was down: the webhook fails open) never syncs, so
+   * it must count neither as a selected sidecar in status nor as a holder of fleet budget leases.
+   */
+  sidecar: boolean;
+}
+
+/** Keeps pods injection selects that may still run (not Succeeded/Failed), as the identity the push server checks. */
 export function podProjector(namespaceInjected: (namespace: string) => boolean) {
-  return (raw: RawObject): PodIdentity | undefined => {
+  return (raw: RawObject): CachedPod | undefined => {
     const m = metaOf(raw);
     const labels = m.labels ?? {};
     const phase = (raw['status'] as { phase?: string } | undefined)?.phase;
@@ -174,7 +186,10 @@ export function podProjector(namespaceInjected: (namespace: string) => boolean) 
     // The webhook never injects these (operator/webhook): counting them would leave them "stale" forever.
     if (m.annotations?.[INJECT_LABEL] === 'false') return undefined;
     if ((raw['spec'] as { hostNetwork?: boolean } | undefined)?.hostNetwork === true) return undefined;
-    return { namespace: m.namespace ?? '', name: m.name, uid: m.uid ?? '', labels: { ...labels } };
+    return {
+      identity: { namespace: m.namespace ?? '', name: m.name, uid: m.uid ?? '', labels: { ...labels } },
+      sidecar: isInjectedAlready(raw),
+    };
   };
 }
 

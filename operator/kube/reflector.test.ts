@@ -14,7 +14,10 @@ class FakeServer {
   objects = new Map<string, RawObject>();
   rv = 1;
   lists = 0;
+  listsBegun = 0;
   failLists = 0;
+  /** When set, lists wait for it (a slow list over a big cluster). */
+  listGate: Promise<void> | undefined;
   watches: { query: Record<string, unknown>; send: OnEvent; end: Done }[] = [];
 
   put(name: string, extra: Record<string, unknown> = {}): RawObject {
@@ -23,10 +26,12 @@ class FakeServer {
     return obj;
   }
 
-  listPage = (): Promise<ListPage> => {
+  listPage = async (): Promise<ListPage> => {
+    this.listsBegun++;
+    await this.listGate;
     this.lists++;
-    if (this.failLists-- > 0) return Promise.reject(new Error('connection refused'));
-    return Promise.resolve({ items: [...this.objects.values()], resourceVersion: String(this.rv) });
+    if (this.failLists-- > 0) throw new Error('connection refused');
+    return { items: [...this.objects.values()], resourceVersion: String(this.rv) };
   };
 
   watch = {
@@ -136,8 +141,32 @@ describe('Reflector', () => {
     await r.waitForSync();
     assert.deepEqual(r.store.list(), ['wanted']);
     wanted.add('other');
-    r.resync();
-    await until('relisted', () => server.lists === 2 && r.store.size === 2);
+    await r.resync();
+    assert.equal(server.lists, 2);
+    assert.equal(r.store.size, 2, 'resync() resolves once the relist holds what the projection now keeps');
+    await r.stop();
+  });
+
+  it('resolves resync() only after a relist that began after the call, not one already under way', async () => {
+    const server = new FakeServer();
+    server.put('a');
+    const { r } = reflect(server);
+    r.start();
+    await r.waitForSync();
+    await until('watching', () => server.watches.length === 1);
+    // The next list is slow: a resync asked for while it runs must wait for the one after it.
+    let releaseList: () => void = () => {};
+    server.listGate = new Promise<void>((resolve) => (releaseList = resolve));
+    const first = r.resync();
+    await until('the relist began', () => server.listsBegun === 2);
+    let secondDone = false;
+    const second = r.resync().then(() => (secondDone = true));
+    releaseList();
+    await first;
+    assert.equal(server.lists, 2);
+    await second;
+    assert.ok(secondDone);
+    assert.equal(server.lists, 3, 'the resync asked for mid-relist waited for a relist of its own');
     await r.stop();
   });
 });
@@ -153,5 +182,19 @@ describe('podProjector', () => {
     assert.ok(project(pod({})));
     assert.equal(project(pod({}, { 'turnout.dev/inject': 'false' })), undefined);
     assert.equal(project(pod({ spec: { hostNetwork: true } })), undefined);
+  });
+
+  it('tells a pod running the injected sidecar from one that only carries the labels', async () => {
+    const { podProjector } = await import('./objects.ts');
+    const project = podProjector(() => true);
+    const pod = (spec: Record<string, unknown>) => ({
+      metadata: { name: 'p', namespace: 'ns', uid: 'u', labels: { app: 'web' } },
+      spec,
+    });
+    // Created before the namespace opted in (or while the webhook was down): selected, but no sidecar.
+    assert.equal(project(pod({ containers: [{ name: 'app' }] }))?.sidecar, false);
+    const sidecar = { name: 'turnout-proxy', restartPolicy: 'Always' };
+    assert.equal(project(pod({ containers: [{ name: 'app' }], initContainers: [sidecar] }))?.sidecar, true);
+    assert.equal(project(pod({ containers: [{ name: 'app' }, { name: 'turnout-proxy' }] }))?.sidecar, true);
   });
 });

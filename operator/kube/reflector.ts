@@ -55,6 +55,9 @@ export class Reflector<T> {
   #interrupt: 'resync' | 'inject' | undefined;
   #gone = false;
   #running: Promise<void> | undefined;
+  /** Relists begun so far, and who waits for one that begins after a given count to complete. */
+  #relistsBegun = 0;
+  #relistWaiters: { after: number; resolve: () => void }[] = [];
 
   constructor(opts: ReflectorOptions<T>) {
     this.#o = opts;
@@ -70,6 +73,7 @@ export class Reflector<T> {
     this.#stop.abort();
     this.#current?.abort();
     await this.#running;
+    for (const w of this.#relistWaiters.splice(0)) w.resolve();
   }
 
   hasSynced(): boolean {
@@ -85,9 +89,17 @@ export class Reflector<T> {
     return new Promise((resolve) => this.#syncWaiters.push(resolve));
   }
 
-  /** Relists now, without backoff: what `project` keeps has changed (e.g. a Secret became referenced). */
-  resync(): void {
+  /**
+   * Relists now, without backoff: what `project` keeps has changed (e.g. a Secret became referenced).
+   * Resolves once a relist that began after this call has completed (a relist already under way may
+   * have passed the object before `project` wanted it), or once the reflector stops.
+   */
+  resync(): Promise<void> {
+    const done = new Promise<void>((resolve) =>
+      this.#relistWaiters.push({ after: this.#relistsBegun, resolve }),
+    );
     this.#interruptWatch('resync');
+    return done;
   }
 
   /** Fails the current watch as a broken connection would: for tests of the recovery path. */
@@ -154,6 +166,7 @@ export class Reflector<T> {
   }
 
   async #relist(): Promise<void> {
+    const begun = ++this.#relistsBegun;
     const fresh = new Store<T>();
     let token: string | undefined;
     let resourceVersion: string;
@@ -167,6 +180,9 @@ export class Reflector<T> {
     this.#resourceVersion = resourceVersion;
     this.#needList = false;
     for (const [ns, name] of touched) this.#o.onChange(ns, name);
+    const waiting = this.#relistWaiters;
+    this.#relistWaiters = waiting.filter((w) => w.after >= begun);
+    for (const w of waiting) if (w.after < begun) w.resolve();
     if (!this.#synced) {
       this.#synced = true;
       for (const resolve of this.#syncWaiters.splice(0)) resolve();

@@ -32,12 +32,18 @@ export interface CacheReader {
   pods(namespace: string): PodIdentity[];
   namespaces(): Set<string>;
   onChange(listener: (namespace: string, kind: ChangeKind) => void): () => void;
+  /**
+   * A Secret newly referenced in the namespace is still being read: it is not compiled (nor its status
+   * written) until then, when a 'config' change follows. Without it, the namespace would compile as if
+   * the Secret were missing, and push that to sidecars.
+   */
+  awaitingSecrets?(namespace: string): boolean;
 }
 
 export interface ControllerDeps {
   cache: CacheReader;
   desired: DesiredStateStore;
-  status: Pick<StatusSync, 'apply'>;
+  status: Pick<StatusSync, 'apply'> & Partial<Pick<StatusSync, 'leadershipStarted'>>;
   sync: SyncReporter;
   isLeader(): boolean;
   metrics: OperatorMetrics;
@@ -74,6 +80,7 @@ export class Controller {
   readonly #fullPass = new Set<string>();
   readonly #editedOnly = new Map<string, Set<string>>();
   #resync: NodeJS.Timeout | undefined;
+  #reconnectGraceEnd: NodeJS.Timeout | undefined;
 
   constructor(deps: ControllerDeps) {
     this.#d = deps;
@@ -107,7 +114,23 @@ export class Controller {
     this.#statusPending.clear();
     this.#wakeStatusWaiters();
     clearInterval(this.#resync);
+    clearTimeout(this.#reconnectGraceEnd);
     await this.#queue.stop();
+  }
+
+  /**
+   * A new leader owes every namespace a status pass: its predecessor may have left them stale. Sync
+   * counts it cannot know yet are kept as they are until sidecars had time to reconnect (StatusSync's
+   * leadershipStarted), and every namespace gets another pass when that grace ends.
+   */
+  leadershipChanged(leader: boolean): void {
+    clearTimeout(this.#reconnectGraceEnd);
+    if (!leader) return;
+    const grace = this.#d.status.leadershipStarted?.();
+    this.enqueueAll();
+    if (grace === undefined) return;
+    this.#reconnectGraceEnd = setTimeout(() => this.enqueueAll(), grace);
+    this.#reconnectGraceEnd.unref();
   }
 
   enqueueAll(): void {
@@ -133,7 +156,7 @@ export class Controller {
 
   /** Computes a namespace's desired state without writing status: used to warm up before serving. */
   compute(namespace: string): void {
-    this.#plan(namespace);
+    if (!this.#awaitingSecrets(namespace)) this.#plan(namespace);
   }
 
   /**
@@ -175,6 +198,10 @@ export class Controller {
     this.#statusQueued.clear();
   }
 
+  #awaitingSecrets(namespace: string): boolean {
+    return this.#d.cache.awaitingSecrets?.(namespace) ?? false;
+  }
+
   /** One compile per namespace for a burst of watch events (they arrive together, in one read). */
   #computeSoon(namespace: string): void {
     if (this.#toCompute.size === 0) setImmediate(() => this.#computePending());
@@ -185,6 +212,8 @@ export class Controller {
     const namespaces = [...this.#toCompute];
     this.#toCompute.clear();
     for (const ns of namespaces) {
+      // Compiled once its Secrets are read: the cache signals a config change then.
+      if (this.#awaitingSecrets(ns)) continue;
       try {
         // An edited object gets its status at once (observedGeneration, its sidecars not synced yet),
         // so status never shows its previous generation as programmed for longer than a write takes.
@@ -265,6 +294,9 @@ export class Controller {
   }
 
   async #reconcile(namespace: string): Promise<void> {
+    // Status waits too (its pass is asked for again once the namespace compiles): written now, it would
+    // report the Secret missing, with a Warning Event, for as long as the cache takes to read it.
+    if (this.#awaitingSecrets(namespace)) return;
     const only = this.#fullPass.has(namespace) ? undefined : this.#editedOnly.get(namespace);
     this.#fullPass.delete(namespace);
     this.#editedOnly.delete(namespace);

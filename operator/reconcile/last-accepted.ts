@@ -27,11 +27,15 @@ export class LastAccepted {
     this.#byKey.set(keyOf(cached), { uid, generation, policy: cached.valid });
   }
 
-  /** The newest accepted version older than the current generation, from memory or the annotation. */
+  /**
+   * The newest accepted version up to the current generation, from memory or the annotation. It is the
+   * current generation itself when that was accepted and no longer compiles: something it references
+   * (a ModelProvider, a Secret) broke since.
+   */
   recall(cached: CachedPolicy): RoutingPolicy | undefined {
     const mem = this.#byKey.get(keyOf(cached));
     const fromMemory =
-      mem?.uid === cached.ref.uid && mem.generation < cached.ref.generation ? mem : undefined;
+      mem?.uid === cached.ref.uid && mem.generation <= cached.ref.generation ? mem : undefined;
     const fromAnnotation = decode(cached);
     const best =
       fromAnnotation && (!fromMemory || fromAnnotation.generation > fromMemory.generation)
@@ -67,10 +71,10 @@ function parseAnnotation(cached: CachedPolicy): z.infer<typeof stored> | undefin
   }
 }
 
-/** The annotated version when it is older than the current generation (a newer one would be bogus). */
+/** The annotated version up to the current generation (a newer one would be bogus). */
 function decode(cached: CachedPolicy): Remembered | undefined {
   const data = parseAnnotation(cached);
-  if (!data || data.generation >= cached.ref.generation) return undefined;
+  if (!data || data.generation > cached.ref.generation) return undefined;
   const { namespace, name, uid } = cached.ref;
   const policy: RoutingPolicy = {
     apiVersion: 'turnout.dev/v1alpha1',

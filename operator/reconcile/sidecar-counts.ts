@@ -1,7 +1,8 @@
 // Which selected sidecars run what they should. A sidecar is synced when it acknowledged the snapshot
 // its own labels call for now, rejected when it refused exactly that snapshot, and stale otherwise
 // (still on an older one, or never connected). Disconnected sidecars that acked it still count as
-// synced: they keep serving the acknowledged snapshot.
+// synced: they keep serving the acknowledged snapshot. Only pods running the sidecar are selected; pods
+// injection selects that lack it (they predate the opt-in, or the webhook was down) are counted apart.
 import { selects, snapshotFor, type CompiledNamespace } from '../compile/index.ts';
 import type { PodIdentity, SidecarSyncState } from '../contract.ts';
 
@@ -12,6 +13,8 @@ export interface SidecarCounts {
   rejected: number;
   /** "pod: message" for each sidecar that refused its snapshot. */
   rejections: string[];
+  /** Pods the selector matches that injection selects but that run no sidecar (counted nowhere else). */
+  withoutSidecar?: number;
 }
 
 /** Memoises the expected snapshot version per label set: many pods share their labels. */
@@ -45,9 +48,13 @@ export function countSidecars(
   selector: Readonly<Record<string, string>> | undefined,
   expected: (labels: Readonly<Record<string, string>>) => string,
   states: ReadonlyMap<string, SidecarSyncState>,
+  withoutSidecar: readonly PodIdentity[] = [],
 ): SidecarCounts {
   const counts: SidecarCounts = { selected: 0, synced: 0, stale: 0, rejected: 0, rejections: [] };
   if (!selector) return counts;
+  let missing = 0;
+  for (const pod of withoutSidecar) if (selects(selector, pod.labels)) missing++;
+  if (missing > 0) counts.withoutSidecar = missing;
   for (const pod of pods) {
     if (!selects(selector, pod.labels)) continue;
     counts.selected++;

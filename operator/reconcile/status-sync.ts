@@ -25,27 +25,58 @@ interface Written {
 export interface StatusSyncDeps {
   writer: KubeWriter;
   sync: SyncReporter;
-  /** Injected pods of a namespace (from the informer cache). */
+  /** Injected pods of a namespace that run the sidecar (from the informer cache). */
   pods(namespace: string): PodIdentity[];
+  /** Pods injection selects that run no sidecar: status says how many a policy matches. */
+  podsWithoutSidecar?(namespace: string): PodIdentity[];
   isLeader(): boolean;
   log: Logger;
   now?(): Date;
+  /**
+   * How long after becoming leader sidecars get to reconnect (and report what they run) before status
+   * may say they are not synced (default 30 s: sidecars reconnect within ~15 s of a leader change).
+   */
+  reconnectGraceMs?: number;
 }
+
+const RECONNECT_GRACE_MS = 30_000;
 
 export class StatusSync {
   readonly #d: StatusSyncDeps;
   readonly #written = new Map<string, Written>();
+  /** Until when (ms since epoch) this leadership term's sync reports are too young to downgrade status. */
+  #reconnectGraceUntil = 0;
 
   constructor(deps: StatusSyncDeps) {
     this.#d = deps;
   }
 
+  /**
+   * This replica just became leader. Its push server starts without sync reports: until sidecars have
+   * reconnected to it, it cannot tell a synced sidecar from one that is not, and the previous leader's
+   * status is the better account. For the grace period, a status pass therefore keeps a policy's stored
+   * sidecar counts and Programmed condition rather than lowering them for want of reports (new facts
+   * still get written: another generation or snapshot, other pods, a refusal). Returns the grace in ms:
+   * the caller owes every namespace a pass once it ends.
+   */
+  leadershipStarted(): number {
+    const grace = this.#d.reconnectGraceMs ?? RECONNECT_GRACE_MS;
+    this.#reconnectGraceUntil = this.#nowMs() + grace;
+    return grace;
+  }
+
+  #nowMs(): number {
+    return (this.#d.now?.() ?? new Date()).getTime();
+  }
+
   /** Writes what differs; throws (to requeue) when any write failed, after trying all of them. */
   async apply(plan: NamespacePlan): Promise<void> {
     const now = (this.#d.now?.() ?? new Date()).toISOString();
+    const reconnecting = this.#nowMs() < this.#reconnectGraceUntil;
     const states = new Map(this.#d.sync.sidecars(plan.namespace).map((s) => [s.pod, s]));
     const expected = expectedVersions(plan.compiled, plan.namespace);
     const pods = this.#d.pods(plan.namespace);
+    const withoutSidecar = this.#d.podsWithoutSidecar?.(plan.namespace) ?? [];
     const fleet = this.#d.sync.fleetSpend;
     fleet?.observe(plan.namespace, plan.compiled, pods);
     const failures: unknown[] = [];
@@ -59,16 +90,19 @@ export class StatusSync {
     await inParallel(plan.providers, (p) => attempt(() => this.#provider(p, now)));
     await inParallel(plan.policies, async (p) => {
       await attempt(async () => {
-        const counts = countSidecars(pods, p.selector, expected, states);
+        const counts = countSidecars(pods, p.selector, expected, states, withoutSidecar);
         const version = p.selector && expected(p.selector);
         const name = p.cached.ref.name;
         // Fleet spend: seeded from what the previous leader persisted, before we overwrite it.
         fleet?.seed(plan.namespace, name, this.#current(p.cached).status);
         const spend = fleet?.statusSpend(plan.namespace, name);
-        const status = await this.#policy(p, (cached) => ({
-          ...policyStatus(cached, p.verdict, counts, version, now),
-          ...(spend && { spend: spend.entries.length > 0 ? spend.entries : null }),
-        }));
+        const status = await this.#policy(p, (cached) => {
+          const desired = policyStatus(cached, p.verdict, counts, version, now);
+          return {
+            ...(reconnecting ? keptWhileReconnecting(cached.status, desired) : desired),
+            ...(spend && { spend: spend.entries.length > 0 ? spend.entries : null }),
+          };
+        });
         if (spend && sameSpend(status, spend.entries)) spend.written();
       });
     });
@@ -158,6 +192,40 @@ export class StatusSync {
       });
     }
   }
+}
+
+interface SidecarStatus {
+  observedGeneration?: unknown;
+  snapshotVersion?: unknown;
+  sidecars?: { selected?: number; synced?: number; stale?: number; rejected?: number };
+  conditions?: unknown;
+}
+
+/**
+ * `desired`, with the stored sidecar counts and Programmed condition kept when the only difference is
+ * fewer synced sidecars for the same generation, snapshot and pods: what a leader that has not heard
+ * from every sidecar yet would write (see leadershipStarted).
+ */
+function keptWhileReconnecting(stored: unknown, desired: Record<string, unknown>): Record<string, unknown> {
+  const before = (stored ?? {}) as SidecarStatus;
+  const next = desired as SidecarStatus;
+  const was = before.sidecars;
+  const now = next.sidecars;
+  const programmed = conditionOf(stored, 'Programmed');
+  const held =
+    was !== undefined &&
+    now !== undefined &&
+    programmed !== undefined &&
+    before.observedGeneration === next.observedGeneration &&
+    before.snapshotVersion === next.snapshotVersion &&
+    was.selected === now.selected &&
+    (now.synced ?? 0) < (was.synced ?? 0) &&
+    (now.rejected ?? 0) === 0;
+  if (!held) return desired;
+  const conditions = (next.conditions as { type: string }[]).map((c) =>
+    c.type === 'Programmed' ? programmed : c,
+  );
+  return { ...desired, sidecars: was, conditions };
 }
 
 /** Whether the status in effect holds exactly these spend entries (so they are persisted). */

@@ -203,6 +203,33 @@ describe('charts/turnout', () => {
     assert.equal(/^ENV .*\bMALLOC_MMAP_THRESHOLD_=(\S+)/m.exec(dockerfile)?.[1], threshold);
   });
 
+  it('renders a PodDisruptionBudget only when it can let a drain through', async () => {
+    const pdbs = async (values: Record<string, string>) =>
+      docs(await template(values)).filter((d) => d.kind === 'PodDisruptionBudget') as (Doc & {
+        spec: { minAvailable: number | string };
+      })[];
+    assert.deepEqual(
+      (await pdbs({})).map((d) => d.spec.minAvailable),
+      [1],
+    );
+    // One replica with minAvailable 1 would block every node drain: no budget at all.
+    assert.deepEqual(await pdbs({ 'operator.replicas': '1' }), []);
+    assert.deepEqual(
+      (await pdbs({ 'operator.replicas': '3', 'operator.podDisruptionBudget.minAvailable': '2' })).map(
+        (d) => d.spec.minAvailable,
+      ),
+      [2],
+    );
+    const refused = await cp.helm([
+      'template',
+      RELEASE,
+      CHART,
+      ...helmSet({ 'operator.podDisruptionBudget.minAvailable': '2' }),
+    ]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /minAvailable \(2\) must be below operator.replicas \(2\)/);
+  });
+
   it('grants least privilege: no wildcards, a comment on every rule, and the authorizer agrees', async () => {
     const rendered = docs(await template()).filter((d) => d.kind === 'ClusterRole' || d.kind === 'Role');
     for (const rule of rendered.flatMap((d) => d.rules ?? [])) {
@@ -278,6 +305,9 @@ describe('charts/turnout', () => {
       ['update', 'configmap/turnout-ca', '-n', 'team-a'],
       ['update', 'secret/turnout-mesh-tls', '-n', 'team-a'],
       ['update', 'secret/turnout-tls', '-n', SYSTEM_NS],
+      // Each namespace's mesh CA, kept in the operator's namespace; and the one earlier versions shared.
+      ['update', 'secret/turnout-mesh-ca-team-a', '-n', SYSTEM_NS],
+      ['delete', 'secret/turnout-mesh-ca', '-n', SYSTEM_NS],
       ['update', 'lease/turnout-operator', '-n', SYSTEM_NS],
       ['update', 'mutatingwebhookconfiguration/turnout-injector'],
       // The leader labels its own pod (turnout.dev/leader) for the push Service.
@@ -292,12 +322,64 @@ describe('charts/turnout', () => {
       ['delete', 'pods', '-n', SYSTEM_NS],
       ['create', 'pods', '-n', 'team-a'],
       ['delete', 'secrets', '-n', SYSTEM_NS],
+      ['delete', 'secret/turnout-tls', '-n', SYSTEM_NS],
+      ['update', 'secret/turnout-mesh-ca-team-a', '-n', 'team-a'],
       ['update', 'mutatingwebhookconfiguration/someone-elses'],
       ['update', 'lease/kube-scheduler', '-n', 'kube-system'],
       ['create', 'clusterrolebindings'],
     ];
     for (const a of allowed) assert.equal(await can(...a), 'yes', a.join(' '));
     for (const d of denied) assert.equal(await can(...d), 'no', d.join(' '));
+  });
+
+  it('the write policy pins the ServiceAccount’s Secret and ConfigMap writes to the names it manages', async () => {
+    await namespace(cp, 'team-a');
+    const as = ['--as', `system:serviceaccount:${SYSTEM_NS}:${RELEASE}`, '--dry-run=server'];
+    const create = (kind: 'secret' | 'configmap', ns: string, name: string) =>
+      cp.kubectl([
+        '-n',
+        ns,
+        'create',
+        ...(kind === 'secret' ? ['secret', 'generic'] : ['configmap']),
+        name,
+        '--from-literal=k=v',
+        ...as,
+      ]);
+    // The apiserver loads a new policy asynchronously.
+    await eventually('write policy in force', async () => {
+      const r = await create('secret', 'team-a', 'app-keys');
+      return r.code !== 0 && /turnout operator writes only its own/.test(r.stderr);
+    });
+    for (const [kind, ns, name] of [
+      ['secret', 'team-a', 'turnout-mesh-tls'],
+      ['configmap', 'team-a', 'turnout-ca'],
+      ['secret', SYSTEM_NS, 'turnout-mesh-ca-team-a'],
+    ] as const)
+      ok(await create(kind, ns, name));
+    for (const [kind, ns, name] of [
+      ['secret', 'team-a', 'app-keys'],
+      ['configmap', 'team-a', 'app-config'],
+      ['secret', SYSTEM_NS, 'turnout-mesh-tls'],
+      ['secret', SYSTEM_NS, 'something-else'],
+    ] as const) {
+      const r = await create(kind, ns, name);
+      assert.notEqual(r.code, 0, `${kind} ${ns}/${name} was allowed`);
+      assert.match(r.stderr, new RegExp(`writes only its own.*${ns}/${name}`));
+    }
+    // RBAC lets it update any Secret in its own namespace (the mesh CA names are per namespace); the
+    // policy does not, e.g. Helm's release record.
+    const releases = await get<{ items: object[] }>(cp, [
+      '-n',
+      SYSTEM_NS,
+      'get',
+      'secret',
+      '-l',
+      'owner=helm',
+    ]);
+    assert.ok(releases.items[0], 'no Helm release Secret');
+    const r = await cp.kubectl(['replace', '-f', '-', ...as], { input: JSON.stringify(releases.items[0]) });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /writes only its own/);
   });
 
   it('goes live: the operator, running under the chart’s RBAC, fills the caBundle and pods get injected', async () => {

@@ -1,7 +1,9 @@
 // Transparent egress end to end: a pod annotated turnout.dev/mode=transparent is injected through the
 // real apiserver; the sidecar runs (`turnout sidecar`) with exactly the env, token and volumes the
 // injected spec names; curl and the `openai` npm client call https://api.openai.com unchanged and are
-// routed by the RoutingPolicy to a fake OpenAI upstream; the namespace's leaf rotates mid-run.
+// routed by the RoutingPolicy to a fake OpenAI upstream; the namespace's leaf rotates mid-run. Each
+// namespace has its own mesh CA, kept in the operator's namespace: another namespace's pods do not
+// trust this one's leaf, and the CA shared by earlier versions is deleted.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -19,16 +21,20 @@ import {
   createPod,
   eventually,
   freePort,
+  get,
   helmInstall,
   namespace,
   ok,
   podManifest,
   startReplica,
+  SYSTEM_NS,
   type PodJson,
   type Replica,
 } from './webhook-harness.ts';
 
 const NS = 'egress';
+/** Another tenant with transparent pods, and no policies of its own. */
+const OTHER_NS = 'egress-other';
 const CLIENT = fileURLToPath(new URL('./transparent-client.ts', import.meta.url));
 type Fake = Awaited<ReturnType<typeof startFakeProvider>>;
 
@@ -103,6 +109,18 @@ describe('transparent egress: unchanged clients calling https://api.openai.com a
         'mesh.leafLifetime': '24s',
         'mesh.syncInterval': '1s',
       });
+      // What an earlier version left: one mesh CA for all namespaces. The operator must delete it.
+      ok(
+        await cp.kubectl([
+          '-n',
+          SYSTEM_NS,
+          'create',
+          'secret',
+          'generic',
+          'turnout-mesh-ca',
+          '--from-literal=ca.crt=shared',
+        ]),
+      );
       operator = await startReplica(cp, dir, 'operator', ports);
       await namespace(cp, NS, { 'turnout.dev/inject': 'true' });
       ok(
@@ -311,5 +329,70 @@ describe('transparent egress: unchanged clients calling https://api.openai.com a
     assert.ok(serials.size >= 2, `the leaf rotated during the run (${serials.size} certificates served)`);
     assert.ok(sidecar?.lines.some((l) => l.msg === 'transparent.certificate_reloaded'));
     assert.equal(sidecar?.child.exitCode, null, 'the sidecar never restarted');
+  });
+
+  it('gives every namespace its own mesh CA, kept in the operator namespace: another tenant does not trust this leaf', async () => {
+    await namespace(cp, OTHER_NS, { 'turnout.dev/inject': 'true' });
+    const other = await createPod(
+      cp,
+      podManifest(OTHER_NS, `other-${Date.now()}`, { annotations: { 'turnout.dev/mode': 'transparent' } }),
+    );
+    assert.equal(other.metadata.annotations?.['turnout.dev/injected'], 'transparent');
+    const caFiles = (ns: string) =>
+      eventually(`CA files in ${ns}`, async () => {
+        const cm = await get<{ data: Record<string, string> }>(cp, [
+          '-n',
+          ns,
+          'get',
+          'configmap',
+          'turnout-ca',
+        ]);
+        return cm.data['mesh-ca.crt'] && cm.data['bundle.crt'] ? cm.data : undefined;
+      });
+    const ours = await caFiles(NS);
+    const theirs = await caFiles(OTHER_NS);
+    assert.notEqual(ours['mesh-ca.crt'], theirs['mesh-ca.crt']);
+    // The sidecar serving api.openai.com in NS: trusted with NS's files, refused with the other
+    // namespace's (NODE_EXTRA_CA_CERTS and SSL_CERT_FILE alike).
+    await servedSerial(tlsPort, ours['mesh-ca.crt'] ?? '');
+    for (const file of ['mesh-ca.crt', 'bundle.crt'])
+      await assert.rejects(
+        servedSerial(tlsPort, theirs[file] ?? ''),
+        /self-signed|unable to verify|local issuer/i,
+      );
+    // CA keys live only in the operator's namespace, one Secret per namespace, owned by the Namespace.
+    for (const ns of [NS, OTHER_NS]) {
+      const ca = await get<{
+        data: Record<string, string>;
+        metadata: { ownerReferences?: { kind: string; name: string }[] };
+      }>(cp, ['-n', SYSTEM_NS, 'get', 'secret', `turnout-mesh-ca-${ns}`]);
+      assert.ok(ca.data['authority.key']);
+      assert.deepEqual(
+        ca.metadata.ownerReferences?.map((r) => [r.kind, r.name]),
+        [['Namespace', ns]],
+      );
+      const leaf = await get<{ data: Record<string, string> }>(cp, [
+        '-n',
+        ns,
+        'get',
+        'secret',
+        'turnout-mesh-tls',
+      ]);
+      assert.deepEqual(Object.keys(leaf.data).sort(), ['ca.crt', 'tls.crt', 'tls.key']);
+    }
+    await eventually('the shared CA of an earlier version deleted', async () => {
+      const r = await cp.kubectl(['-n', SYSTEM_NS, 'get', 'secret', 'turnout-mesh-ca']);
+      return r.code !== 0 && /NotFound/.test(r.stderr);
+    });
+    // Deleting the namespace deletes its CA (the garbage collector follows the owner reference).
+    ok(await cp.kubectl(['delete', 'namespace', OTHER_NS, '--wait=false']));
+    await eventually(
+      'the CA Secret of a deleted namespace garbage-collected',
+      async () => {
+        const r = await cp.kubectl(['-n', SYSTEM_NS, 'get', 'secret', `turnout-mesh-ca-${OTHER_NS}`]);
+        return r.code !== 0 && /NotFound/.test(r.stderr);
+      },
+      120_000,
+    );
   });
 });

@@ -37,7 +37,14 @@ export async function createPod(
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: ns, labels: { 'turnout.dev/inject': 'true', ...labels } },
-    spec: { serviceAccountName: sa, containers: [{ name: 'app', image: 'example.invalid/app:1' }] },
+    spec: {
+      serviceAccountName: sa,
+      containers: [{ name: 'app', image: 'example.invalid/app:1' }],
+      // As the webhook injects it: the operator counts only pods that run the sidecar.
+      initContainers: [
+        { name: 'turnout-proxy', image: 'example.invalid/turnout:1', restartPolicy: 'Always' },
+      ],
+    },
   };
   const out = await ok(kubectl, ['create', '-f', '-', '-o', 'json'], JSON.stringify(pod));
   const created = JSON.parse(out) as { metadata: { uid: string } };
