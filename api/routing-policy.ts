@@ -18,6 +18,37 @@ export type FailureClass = (typeof FAILURE_CLASSES)[number];
 
 export const BUDGET_WINDOWS = ['hour', 'day', 'month'] as const;
 export const SCOPE_PATTERN = '^(policy|header:[A-Za-z0-9-]+)$';
+/** "header:" and a header name of up to 256 characters: bounded, as the apiserver's CEL rules need. */
+export const MAX_SCOPE_LENGTH = 263;
+
+/**
+ * Request headers that carry the caller's credential. A budget or rate limit scoped on one would key
+ * spend and limits on the caller's secret, and that key shows in /metrics labels, decision logs, error
+ * messages and the policy's status: refused as a scope, in zod (turnout dev, the operator) and CEL (the
+ * apiserver).
+ */
+export const CREDENTIAL_HEADERS = [
+  'authorization',
+  'proxy-authorization',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'cookie',
+] as const;
+
+export const CREDENTIAL_SCOPE_MESSAGE = `scope must not be a header that carries a credential (${CREDENTIAL_HEADERS.join(', ')}): callers' secrets would show in /metrics, decision logs and the policy's status; scope on a header that names the caller without being its secret, such as header:x-tenant`;
+
+/** Whether a scope ("policy" or "header:<name>") names a credential-bearing header. */
+export function isCredentialScope(scope: string): boolean {
+  const lower = scope.toLowerCase();
+  return CREDENTIAL_HEADERS.some((h) => lower === `header:${h}`);
+}
+
+const scope = z
+  .string()
+  .max(MAX_SCOPE_LENGTH, `scope must be at most ${MAX_SCOPE_LENGTH} characters`)
+  .regex(new RegExp(SCOPE_PATTERN), 'scope must be "policy" or "header:<header-name>"')
+  .refine((s) => !isCredentialScope(s), CREDENTIAL_SCOPE_MESSAGE);
 export const BUDGET_ACTION_PATTERN = '^(reject|route:[a-z0-9]([-a-z0-9]*[a-z0-9])?)$';
 
 export const target = z.strictObject({
@@ -109,10 +140,7 @@ export const budget = z.strictObject({
   name: dnsLabel('budgets[].name'),
   limitUSD: z.number().positive('limitUSD must be a positive amount of US dollars'),
   window: z.enum(BUDGET_WINDOWS, { error: () => `window must be one of ${BUDGET_WINDOWS.join(', ')}` }),
-  scope: z
-    .string()
-    .regex(new RegExp(SCOPE_PATTERN), 'scope must be "policy" or "header:<header-name>"')
-    .optional(),
+  scope: scope.optional(),
   action: z
     .string()
     .regex(new RegExp(BUDGET_ACTION_PATTERN), 'action must be "reject" or "route:<route-name>"')
@@ -123,10 +151,7 @@ export type Budget = z.infer<typeof budget>;
 
 export const rateLimit = z
   .object({
-    scope: z
-      .string()
-      .regex(new RegExp(SCOPE_PATTERN), 'scope must be "policy" or "header:<header-name>"')
-      .optional(),
+    scope: scope.optional(),
     requestsPerMinute: z.number().int().positive().optional(),
     tokensPerMinute: z.number().int().positive().optional(),
   })

@@ -1,6 +1,7 @@
 // `npm run soak`: `turnout dev` (built JS, as shipped) in front of a simulated primary that fails a share
 // of requests and a healthy fallback, under an open loop of mixed streaming and non-streaming calls for
-// a long run. Judges: zero unexplained errors, RSS flat, no descriptor growth (bench/soak/verdict.ts).
+// a long run. Judges: zero unexplained errors, no internal error, a decision log that agrees with what
+// the callers saw, RSS flat, no descriptor growth (bench/soak/verdict.ts).
 // Writes bench/out/soak.json and bench/SOAK.md (SOAK_REPORT_ONLY=1 rebuilds SOAK.md from the JSON).
 // Knobs: SOAK_SECONDS (600), SOAK_RPS (500), SOAK_FAULT_RATE (0.05), SOAK_CONNECTIONS (64),
 // SOAK_SAMPLE_S (5), SOAK_SETTLE_S (75), SOAK_ENFORCE=1 (exit 1 on a miss).
@@ -15,7 +16,7 @@ import { sleep } from './rss.ts';
 import { soakLoad, type LoadStatus } from './soak/load.ts';
 import { startSoakSidecar, startUpstream, type SoakSidecar } from './soak/processes.ts';
 import { passed, soakMarkdown, type SoakRecord } from './soak/report.ts';
-import { flatness, isExplained, type Sample } from './soak/verdict.ts';
+import { callerClasses, disagreements, flatness, isExplained, type Sample } from './soak/verdict.ts';
 
 const num = (name: string, fallback: number) => {
   const v = Number(process.env[name] ?? fallback);
@@ -110,8 +111,11 @@ async function run(): Promise<SoakRecord> {
       decisions: {
         byStatus: Object.fromEntries(s.decisions.byStatus),
         failedOver: s.decisions.failedOver,
+        // Read once the sidecar has exited: its last decision lines were flushed on the way out.
+        disagreements: disagreements(callerClasses(totals), s.decisions.byClass),
       },
       stderr: s.stderr.slice(0, 50),
+      internalErrors: s.internalErrors(),
       samples,
       idle: { before: idleBefore, after: settle.at(-1) ?? idleBefore, settle },
       flat: flatness(samples, totals.seconds),

@@ -1,8 +1,14 @@
 import type { Decision } from '../sidecar/index.ts';
+import { isRefusal } from '../sidecar/telemetry/index.ts';
 
 /** One human line per routing decision, for `turnout dev`: where it went, what failed on the way, cost. */
 export function decisionLine(d: Decision): string {
   const time = d.time.slice(11, 23);
+  // Refused before routing: no route or attempts to show, but why (the message is capped already).
+  if (isRefusal(d))
+    return printable(
+      `${time} ${d.status} refused ${d.api ?? ''} error=${d.errorCode ?? ''}: ${d.errorMessage ?? ''}`,
+    );
   const path = d.attempts
     .map(
       (a) =>

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { SidecarMetrics } from './metrics.ts';
 import { createOpsServer, createSidecarServer, DEFAULT_MAX_BODY_BYTES } from './http/server.ts';
 import { Drain, type DrainReport } from './health/drain.ts';
+import { cachedRouteKeys } from './policy/cache.ts';
 import { closeServer, shutdown } from './health/shutdown.ts';
 import { SnapshotStore } from './snapshot/store.ts';
 import { createSidecarState, type SidecarState } from './runtime-state.ts';
@@ -98,6 +99,8 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
   const state = opts.state ?? createSidecarState();
   const metrics = opts.metrics ?? new SidecarMetrics();
   metrics.track(store, state);
+  // Caches of routes a reload removed or changed can never be hit again: without this they stay forever.
+  store.onLoad((runtime) => state.caches.retain(cachedRouteKeys(runtime)));
   const telemetry =
     opts.telemetry instanceof Telemetry ? opts.telemetry : await Telemetry.create(opts.telemetry);
   telemetry.attach(store);

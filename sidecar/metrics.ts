@@ -30,7 +30,7 @@ export class SidecarMetrics {
   readonly registry: Registry = new SettlingRegistry();
   readonly #requests = new FastCounter({
     name: 'turnout_requests_total',
-    help: 'Routed requests by policy, route, provider, model, HTTP status and outcome (ok, cache_hit, an error code, …)',
+    help: 'Answered calls by policy, route, provider, model, HTTP status and outcome (ok, cache_hit, an error code, …); calls refused before routing have an empty route',
     labelNames: ['policy', 'route', 'provider', 'model', 'status', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -81,6 +81,15 @@ export class SidecarMetrics {
     for (const a of d.attempts) this.#attempts.inc([a.provider, a.model, a.outcome]);
     this.#duration.observe([d.policy, d.route], d.latencyMs / 1000);
     this.#calls.observe(d, this.#store?.current);
+  }
+
+  /**
+   * A call refused before routing: counted in turnout_requests_total with empty policy, route, provider
+   * and model, its status and its error code as outcome — a bounded set, never the caller's model name.
+   * Its latency is not observed (it is measured only when tracing is on).
+   */
+  observeRefusal(d: Decision): void {
+    this.#requests.inc(['', '', '', '', String(d.status), outcomeOf(d)]);
   }
 
   async serve(res: ServerResponse): Promise<void> {

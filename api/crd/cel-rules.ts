@@ -5,6 +5,7 @@
 // https://kubernetes.io/docs/tasks/extend-kubernetes/custom-resources/custom-resource-definitions/#validation-rules
 import { DNS_LABEL_PATTERN } from '../common.ts';
 import { ENDPOINT_HOST_PATTERN, PLAINTEXT_HOST_PATTERN } from '../model-provider.ts';
+import { CREDENTIAL_HEADERS, CREDENTIAL_SCOPE_MESSAGE } from '../routing-policy.ts';
 import type { CelValidation } from './structural.ts';
 
 /** Rules to attach at a manifest-style path (see schemaAt). */
@@ -164,6 +165,17 @@ function routeRules(): CelValidation[] {
   ];
 }
 
+/** Mirrors isCredentialScope() in api/routing-policy.ts, on a budget or rate limit item. */
+function credentialScopeRule(): CelValidation {
+  const scopes = CREDENTIAL_HEADERS.map((h) => celString(`header:${h}`)).join(', ');
+  return {
+    rule: `!has(self.scope) || !(self.scope.lowerAscii() in [${scopes}])`,
+    message: CREDENTIAL_SCOPE_MESSAGE,
+    fieldPath: '.scope',
+    reason: 'FieldValueInvalid',
+  };
+}
+
 export const ROUTING_POLICY_RULES: readonly RulesAt[] = [
   { at: '', rules: [metadataNameRule('RoutingPolicy')] },
   { at: 'spec', rules: policyReferenceRules() },
@@ -178,6 +190,7 @@ export const ROUTING_POLICY_RULES: readonly RulesAt[] = [
       },
     ],
   },
+  { at: 'spec.budgets[]', rules: [credentialScopeRule()] },
   {
     at: 'spec.rateLimits[]',
     rules: [
@@ -185,6 +198,7 @@ export const ROUTING_POLICY_RULES: readonly RulesAt[] = [
         rule: 'has(self.requestsPerMinute) || has(self.tokensPerMinute)',
         message: 'a rate limit needs requestsPerMinute, tokensPerMinute or both',
       },
+      credentialScopeRule(),
     ],
   },
 ];

@@ -71,6 +71,9 @@ export function judgeAnswer(r: Reading, accepted: Answer[], checks: AnswerChecks
     );
   }
   if (r.finishReason === undefined) return fail('answer ended without a finish_reason');
+  // Every OpenAI stream ends with it, and clients that wait for it (rather than for the connection to
+  // end) would hang; a gateway relays it, or adds it when the upstream left it out.
+  if (r.stream && !r.sawDone) return fail('the stream ended without data: [DONE]');
   if (checks.model) {
     const wrong = r.models.filter((m) => m !== match.model);
     if (r.models.length === 0) return fail(`the answer names no model (${match.from} answered)`);

@@ -13,6 +13,8 @@ export type Reading =
   /** A 2xx the caller's client takes as finished: a JSON completion, or a stream that ended cleanly. */
   | {
       kind: 'answer';
+      /** A stream (judged also on its closing `data: [DONE]`), or a JSON completion. */
+      stream: boolean;
       text: string;
       /** Every distinct `model` the body or chunks named. */
       models: string[];
@@ -95,6 +97,7 @@ function readJson(x: Exchange): Reading {
     return { kind: 'garbled', why: `2xx body is not a chat completion: "${clip(x.body)}"` };
   return {
     kind: 'answer',
+    stream: false,
     text: message.content,
     models: typeof body.model === 'string' ? [body.model] : [],
     finishReason: typeof choice.finish_reason === 'string' ? choice.finish_reason : undefined,
@@ -128,5 +131,5 @@ function readStream(x: Exchange): Reading {
   if (x.ending === 'deadline') return { kind: 'hang', text, afterMs: x.elapsedMs };
   if (x.ending === 'broken' && !sawDone)
     return { kind: 'broken', text, why: `stream broke off with no error event: ${x.failure ?? ''}` };
-  return { kind: 'answer', text, models: [...models], finishReason, usage, sawDone };
+  return { kind: 'answer', stream: true, text, models: [...models], finishReason, usage, sawDone };
 }

@@ -88,10 +88,18 @@ const streamOnly = (primary: Step[]): ScenarioCall[] => [{ stream: true, primary
 const EITHER = [PRIMARY, FALLBACK];
 const answered = (accepted: Answer[]) => (o: Observation) => judgeAnswer(o.reading, accepted);
 
-/** Mid-stream failures: content already sent cannot be taken back, so an in-band error is the best outcome. */
+/**
+ * Mid-stream failures: content already sent cannot be taken back, so an in-band error after it is the
+ * best outcome. The primary sends text before it fails (2 deltas), so an error with no text before it
+ * means that text was lost, or that nothing had been committed and the call could have failed over.
+ */
 function judgeMidStream(o: Observation): Verdict {
   const r = o.reading;
   if (!o.call.stream || r.kind === 'answer') return judgeAnswer(r, EITHER);
+  if (r.kind === 'in-band-error' && r.text === '')
+    return cleanError(
+      `in-band error before any text, though the primary sent text first: ${r.message.slice(0, 50)}`,
+    );
   if (r.kind === 'in-band-error' && EITHER.some((a) => a.text.startsWith(r.text)))
     return pass(`in-band error after ${r.text.length} chars`);
   return judgeNonAnswer(r, EITHER);

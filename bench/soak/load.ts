@@ -15,7 +15,7 @@ export interface Failure {
   message?: string;
   /** x-turnout-provider of a served stream. */
   provider?: string;
-  /** For a stream cut in-band: whether the text received is a true prefix of the expected answer. */
+  /** For a stream cut in-band: whether the text received is a true, non-empty prefix of the expected answer. */
   prefixIntact?: boolean;
 }
 
@@ -68,7 +68,8 @@ function readStream(text: string): StreamRead {
   return out;
 }
 
-function judgeStream(id: number, text: string, model: string, provider: string): Failure | undefined {
+/** A streamed 200 as its caller saw it: undefined when it is exactly the expected answer. */
+export function judgeStream(id: number, text: string, model: string, provider: string): Failure | undefined {
   let read: StreamRead;
   try {
     read = readStream(text);
@@ -82,7 +83,8 @@ function judgeStream(id: number, text: string, model: string, provider: string):
       stream: true,
       kind: 'in-band-error',
       provider,
-      prefixIntact: want.startsWith(read.content) && !read.done,
+      // The fake sends deltas before it cuts: an error with no text before it lost them.
+      prefixIntact: read.content !== '' && want.startsWith(read.content) && !read.done,
       ...(read.error.code !== undefined && { code: read.error.code }),
       ...(read.error.message !== undefined && { message: read.error.message }),
     };

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { here } from '../processes.ts';
 import { readRss } from '../rss.ts';
-import type { Sample } from './verdict.ts';
+import { decisionClass, isInternalErrorLine, type LoggedDecision, type Sample } from './verdict.ts';
 import { podSettings } from '../pod-settings.ts';
 
 /** Resolves with the first stdout line matching, e.g. the "listening …" a process prints once up. */
@@ -125,10 +125,15 @@ export interface SoakSidecar {
   url: string;
   pid: number;
   configDir: string;
-  /** Decision records the sidecar printed, by HTTP status, and those that took more than one attempt. */
-  decisions: { byStatus: Map<number, number>; failedOver: number };
+  /**
+   * Decision records the sidecar printed: by HTTP status, by what a caller would have seen
+   * (verdict.ts decisionClass), and those that took more than one attempt.
+   */
+  decisions: { byStatus: Map<number, number>; byClass: Map<string, number>; failedOver: number };
   /** Lines on stderr (internal errors would show here). */
   stderr: string[];
+  /** Internal errors the sidecar reported on stderr, however many lines it wrote. */
+  internalErrors(): number;
   sample(t: number, inflight: number): Promise<Sample>;
   /** SIGTERM (a graceful shutdown); resolves with the exit code. */
   stop(): Promise<number | null>;
@@ -153,23 +158,36 @@ export async function startSoakSidecar(
     '`turnout dev`',
   );
   const pid = child.pid as number;
-  const decisions = { byStatus: new Map<number, number>(), failedOver: 0 };
+  const decisions = {
+    byStatus: new Map<number, number>(),
+    byClass: new Map<string, number>(),
+    failedOver: 0,
+  };
   eachLine(child.stdout as NodeJS.ReadableStream, (line) => {
     if (!line.startsWith('{')) return;
-    const d = JSON.parse(line) as { status?: number; attempts?: unknown[] };
+    const d = JSON.parse(line) as LoggedDecision & { attempts?: unknown[] };
     if (typeof d.status === 'number')
       decisions.byStatus.set(d.status, (decisions.byStatus.get(d.status) ?? 0) + 1);
+    const cls = decisionClass(d);
+    decisions.byClass.set(cls, (decisions.byClass.get(cls) ?? 0) + 1);
     if ((d.attempts?.length ?? 0) > 1) decisions.failedOver++;
   });
+  // The first lines are kept for the report; internal errors are counted however many there are.
   const stderr: string[] = [];
-  eachLine(child.stderr as NodeJS.ReadableStream, (line) => stderr.push(line));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let internalErrors = 0;
+  eachLine(child.stderr as NodeJS.ReadableStream, (line) => {
+    if (stderr.length < 200) stderr.push(line);
+    if (isInternalErrorLine(line)) internalErrors++;
+  });
+  // 'close', not 'exit': the decision log lines still in the pipe are read before the run is judged.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return {
     url,
     pid,
     configDir,
     decisions,
     stderr,
+    internalErrors: () => internalErrors,
     sample: async (t, inflight) => ({
       t,
       inflight,

@@ -1,7 +1,14 @@
 // bench/SOAK.md: the verdicts of the last soak run, its load, its errors and its memory over time.
 import { percentile } from '../load.ts';
 import type { Failure, LoadTotals } from './load.ts';
-import { FD_IDLE_SLACK, RSS_TOLERANCE, tally, type Flatness, type Sample } from './verdict.ts';
+import {
+  FD_IDLE_SLACK,
+  isInternalErrorLine,
+  RSS_TOLERANCE,
+  tally,
+  type Flatness,
+  type Sample,
+} from './verdict.ts';
 
 /** µs from each call's due time to its last byte, successful calls only. */
 interface LatencySummary {
@@ -31,8 +38,15 @@ export interface SoakRecord {
   unexplained: Failure[];
   injected: Record<string, number>;
   primaryRequests: number;
-  decisions: { byStatus: Record<string, number>; failedOver: number };
+  decisions: {
+    byStatus: Record<string, number>;
+    failedOver: number;
+    /** Where the decision log and the callers disagree (verdict.ts); absent in records from before the check. */
+    disagreements?: string[];
+  };
   stderr: string[];
+  /** Internal errors on the sidecar's stderr; absent in records from before the count (then: its first lines). */
+  internalErrors?: number;
   samples: Sample[];
   /** Idle samples: before the load, and every few seconds after it until its connections expired. */
   idle: { before: Sample; after: Sample; settle: Sample[] };
@@ -42,8 +56,21 @@ export interface SoakRecord {
 
 const fdsSettled = (r: SoakRecord) => r.idle.after.fds <= r.idle.before.fds + FD_IDLE_SLACK;
 
+/** Internal errors the sidecar reported: a bug, whatever the callers saw. */
+export const internalErrors = (r: SoakRecord): number =>
+  r.internalErrors ?? r.stderr.filter(isInternalErrorLine).length;
+
+const logAgrees = (r: SoakRecord) => (r.decisions.disagreements ?? []).length === 0;
+
 export function passed(r: SoakRecord): boolean {
-  return r.unexplained.length === 0 && r.flat.rssFlat && fdsSettled(r) && r.exitCode === 0;
+  return (
+    r.unexplained.length === 0 &&
+    internalErrors(r) === 0 &&
+    logAgrees(r) &&
+    r.flat.rssFlat &&
+    fdsSettled(r) &&
+    r.exitCode === 0
+  );
 }
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
@@ -59,6 +86,10 @@ function verdicts(r: SoakRecord): string[] {
     '| check | value | target | result |',
     '|---|---|---|---|',
     `| unexplained errors | ${r.unexplained.length} (of ${errors} errors; ${r.explained.length} explained) | 0 | ${verdict(r.unexplained.length === 0)} |`,
+    `| internal errors on the sidecar's stderr | ${internalErrors(r)} | 0 | ${verdict(internalErrors(r) === 0)} |`,
+    r.decisions.disagreements === undefined
+      ? '| decision log agrees with what callers saw | not checked (the record predates the check) | every class equal | — |'
+      : `| decision log agrees with what callers saw | ${r.decisions.disagreements.join('; ') || 'every class equal'} | every class equal | ${verdict(logAgrees(r))} |`,
     `| RSS flat after warm-up | median ${mb(f.baseline.rss)} MB at ${w}–${2 * w} s → ${mb(f.final.rss)} MB over the last ${w} s (${pct(f.rssChange)}) | within ±${RSS_TOLERANCE * 100}% | ${verdict(f.rssFlat)} |`,
     `| no file-descriptor growth: idle before the load vs idle after it (${r.knobs.settleS} s for its connections to expire) | ${r.idle.before.fds} → ${r.idle.after.fds} | ≤ +${FD_IDLE_SLACK} | ${verdict(fdsSettled(r))} |`,
     `| descriptors under load (follow concurrency; not judged) | median ${f.baseline.fds} at ${w}–${2 * w} s → ${f.final.fds} over the last ${w} s (max ${f.final.fdsMax}) | growth ≤ ${f.fdSlack} | ${f.fdFlat ? 'flat' : 'not flat'} |`,

@@ -1,5 +1,6 @@
 // Route caches outliving snapshot reloads: a reload that leaves a route's cache settings alone keeps
-// what it has cached. A plain Map: one entry per route with a cache, replaced or dropped on reload.
+// what it has cached. A plain Map: one entry per route with a cache, replaced or dropped on reload
+// (the sidecar calls retain() with the loaded snapshot's cached routes each time one is installed).
 import { ResponseCache, type CacheLimits, type CacheSettings } from './response-cache.ts';
 
 export interface CacheRegistryOptions extends CacheLimits {
@@ -34,7 +35,15 @@ export class CacheRegistry {
     for (const key of this.#caches.keys()) if (!keep.has(key)) this.#caches.delete(key);
   }
 
+  /** Route caches held. */
   get size(): number {
     return this.#caches.size;
+  }
+
+  /** Answers held, over all route caches. */
+  get entries(): number {
+    let n = 0;
+    for (const cache of this.#caches.values()) n += cache.size;
+    return n;
   }
 }

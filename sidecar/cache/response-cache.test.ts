@@ -130,9 +130,12 @@ describe('CacheRegistry', () => {
     const fresh = r.forRoute('ns/p/smart', { ttlMs: 60_000, maxEntries: 100 });
     assert.notEqual(fresh, c);
     assert.equal(fresh.get('k'), undefined);
-    r.forRoute('ns/p/other', { ttlMs: 1, maxEntries: 1 });
+    fresh.set('k', answer('a'));
+    r.forRoute('ns/p/other', { ttlMs: 600_000, maxEntries: 1 }).set('k', answer('b'));
+    assert.equal(r.entries, 2);
     r.retain(['ns/p/other']);
     assert.equal(r.size, 1);
+    assert.equal(r.entries, 1, 'the answer cached for smart went with its cache');
     assert.notEqual(r.forRoute('ns/p/smart', { ttlMs: 60_000, maxEntries: 100 }), fresh, 'dropped by retain');
   });
 });

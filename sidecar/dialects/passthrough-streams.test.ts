@@ -165,6 +165,57 @@ describe('started: the answer has begun, not just the stream', () => {
     });
   }
 
+  it('an event named error is an error whatever its data holds (its frames are then scrubbed of keys)', () => {
+    const named = ev('error', { type: 'x', message: 'key k revoked' });
+    for (const [wire, caller] of pairs.filter(([w]) => w !== 'gemini')) {
+      const responses = wire === 'responses';
+      const t = shaperFor(responses ? 'openai' : wire, caller, {
+        ...ctx,
+        ...(responses && { operation: 'responses' as const }),
+      }).stream();
+      const pipe = sseTranslatorPipe(t);
+      pipe.feed(upstream[wire].opening + upstream[wire].content);
+      assert.equal(t.error, undefined);
+      pipe.feed(named);
+      assert.notEqual(t.error, undefined, `${wire} upstream, ${caller} caller`);
+    }
+    const nullData = new OpenAiPassthroughStream({ callerWantsUsage: false });
+    assert.deepEqual(sseTranslatorPipe(nullData).feed('data: null\n\n'), []);
+    assert.equal(nullData.malformed, 1);
+  });
+
+  it("fail() blames the upstream unless told otherwise, in each caller's dialect", () => {
+    const shutdown = {
+      code: 'shutting_down',
+      type: 'service_unavailable',
+      anthropicType: 'overloaded_error',
+    };
+    for (const [wire, caller] of pairs) {
+      for (const failure of [undefined, shutdown]) {
+        const responses = wire === 'responses';
+        const t = shaperFor(responses ? 'openai' : wire, caller, {
+          ...ctx,
+          ...(responses && { operation: 'responses' as const }),
+        }).stream();
+        const pipe = sseTranslatorPipe(t);
+        pipe.feed(upstream[wire].opening + upstream[wire].content);
+        const frames = pipe.fail('cut', failure);
+        const label = `${wire} upstream, ${caller} caller, ${failure?.code ?? 'default'}`;
+        assert.equal(frames.length, 1, label);
+        const data = JSON.parse(/^event: error\ndata: (.*)\n\n$/.exec(frames[0] ?? '')?.[1] ?? 'null') as {
+          code?: string;
+          error?: { code?: string; type?: string };
+        };
+        if (responses) assert.equal(data.code, failure?.code ?? 'upstream_stream_error', label);
+        else if (caller === 'openai') {
+          assert.equal(data.error?.code, failure?.code ?? 'upstream_stream_error', label);
+          assert.equal(data.error?.type, failure?.type ?? 'api_error', label);
+        } else assert.equal(data.error?.type, failure?.anthropicType ?? 'api_error', label);
+        assert.equal(t.error, 'cut', label);
+      }
+    }
+  });
+
   it('a tool call, a finish, or an error starts it too', () => {
     const tool = new OpenAiPassthroughStream({ callerWantsUsage: false });
     sseTranslatorPipe(tool).feed(

@@ -9,9 +9,10 @@ import {
   DONE_FRAME,
   openAiStreamErrorFrame,
   sseTranslatorPipe,
+  UPSTREAM_STREAM_FAILURE,
   type SsePipe,
 } from '../translate/index.ts';
-import type { OpenAiFinishReason, SseEvent, StreamTranslator } from '../translate/index.ts';
+import type { OpenAiFinishReason, SseEvent, StreamFailure, StreamTranslator } from '../translate/index.ts';
 
 const TRUNCATED = 'upstream stream ended before the answer was complete';
 
@@ -44,21 +45,27 @@ export class OpenAiPassthroughStream implements StreamTranslator {
     }
     // Parse only events that carry what we track, or that do not look like a JSON object at all; until
     // the answer starts (a few events at most), every event, to tell an opening chunk from content.
+    const named = e.event === 'error';
     const interesting =
       !this.started ||
+      named ||
       data.includes('"finish_reason":"') ||
       data.includes('"usage":{') ||
       data.includes('"error"');
     if (interesting || data.charCodeAt(0) !== 0x7b || data.charCodeAt(data.length - 1) !== 0x7d) {
-      let event: OpenAiChunkJson;
+      let event: OpenAiChunkJson | null;
       try {
-        event = JSON.parse(data) as OpenAiChunkJson;
+        event = JSON.parse(data) as OpenAiChunkJson | null;
       } catch {
+        event = null;
+      }
+      if (typeof event !== 'object' || event === null) {
         this.malformed++;
         return [];
       }
-      if (event.error)
-        this.error = typeof event.error.message === 'string' ? event.error.message : 'upstream error';
+      // An error chunk, or an `event: error` (both of which the OpenAI SDKs raise as errors).
+      if (event.error || named)
+        this.error = typeof event.error?.message === 'string' ? event.error.message : 'upstream error';
       const reason = event.choices?.[0]?.finish_reason;
       if (typeof reason === 'string') this.finishReason = reason as OpenAiFinishReason;
       if (!this.started)
@@ -81,12 +88,12 @@ export class OpenAiPassthroughStream implements StreamTranslator {
     return this.fail(TRUNCATED);
   }
 
-  fail(message: string): string[] {
+  fail(message: string, failure: StreamFailure = UPSTREAM_STREAM_FAILURE): string[] {
     if (this.completed) return [];
     this.error = message;
     this.completed = true;
     this.started = true;
-    return [openAiStreamErrorFrame(message, 'upstream_stream_error')];
+    return [openAiStreamErrorFrame(message, failure.code, failure.type)];
   }
 }
 
@@ -148,11 +155,11 @@ export class AnthropicPassthroughStream implements StreamTranslator {
     return this.fail(TRUNCATED);
   }
 
-  fail(message: string): string[] {
+  fail(message: string, failure: StreamFailure = UPSTREAM_STREAM_FAILURE): string[] {
     if (this.completed || this.#ended) return [];
     this.#ended = true;
     this.#failure = message;
-    return [anthropicStreamErrorFrame(message, 'api_error')];
+    return [anthropicStreamErrorFrame(message, failure.anthropicType)];
   }
 }
 
@@ -193,10 +200,12 @@ export class ChainedStream implements StreamTranslator {
   end(): string[] {
     return [...this.#first.end().flatMap((frame) => this.#pipe.feed(frame)), ...this.#pipe.end()];
   }
-  fail(message: string): string[] {
-    return [
-      ...this.#first.fail(message).flatMap((frame) => this.#pipe.feed(frame)),
-      ...this.#pipe.fail(message),
-    ];
+  /**
+   * The first translator records the failure; the second writes its own error frame, so the label
+   * (e.g. Anthropic's overloaded_error for a shutdown) is not lost in translating the first's frame.
+   */
+  fail(message: string, failure?: StreamFailure): string[] {
+    this.#first.fail(message, failure);
+    return this.#pipe.fail(message, failure);
   }
 }

@@ -3,7 +3,8 @@
 // The answer starts with the first event that is not one of the opening ones (created, in_progress, an
 // output item or content part announced but still empty).
 import { usageFromResponses, type Usage } from '../accounting/usage.ts';
-import type { OpenAiFinishReason, SseEvent, StreamTranslator } from '../translate/index.ts';
+import { eventFrame, UPSTREAM_STREAM_FAILURE } from '../translate/index.ts';
+import type { OpenAiFinishReason, SseEvent, StreamFailure, StreamTranslator } from '../translate/index.ts';
 
 const TERMINAL = new Set(['response.completed', 'response.incomplete', 'response.failed']);
 const OPENING = new Set([
@@ -39,8 +40,8 @@ export class ResponsesPassthroughStream implements StreamTranslator {
     ) {
       let event: {
         type?: string;
-        message?: string;
-        response?: { usage?: unknown; error?: { message?: string } | null };
+        message?: unknown;
+        response?: { usage?: unknown; error?: { message?: unknown } | null };
       };
       try {
         event = JSON.parse(data) as typeof event;
@@ -48,13 +49,14 @@ export class ResponsesPassthroughStream implements StreamTranslator {
         this.malformed++;
         return [];
       }
-      const kind = event.type ?? type;
-      if (kind === 'error') this.error = event.message ?? 'upstream error';
+      const kind = type === 'error' ? type : (event.type ?? type); // an event named error is one
+      if (kind === 'error') this.error = textOr(event.message, 'upstream error');
       if (TERMINAL.has(kind)) {
         this.completed = true;
         this.usage = usageFromResponses(event.response?.usage);
         this.finishReason = kind === 'response.incomplete' ? 'length' : 'stop';
-        if (kind === 'response.failed') this.error = event.response?.error?.message ?? 'response failed';
+        if (kind === 'response.failed')
+          this.error = textOr(event.response?.error?.message, 'response failed');
       }
     }
     return [e.event ? `event: ${e.event}\ndata: ${data}\n\n` : `data: ${data}\n\n`];
@@ -64,13 +66,16 @@ export class ResponsesPassthroughStream implements StreamTranslator {
     return this.completed ? [] : this.fail('upstream stream ended before the response was complete');
   }
 
-  fail(message: string): string[] {
+  fail(message: string, failure: StreamFailure = UPSTREAM_STREAM_FAILURE): string[] {
     if (this.completed) return [];
     this.completed = true;
     this.started = true;
     this.error = message;
-    return [
-      `event: error\ndata: ${JSON.stringify({ type: 'error', code: 'upstream_stream_error', message, param: null })}\n\n`,
-    ];
+    return [eventFrame('error', { type: 'error', code: failure.code, message, param: null })];
   }
+}
+
+/** An upstream's message when it is text (a hostile one may send anything), else the fallback. */
+function textOr(value: unknown, fallback: string): string {
+  return typeof value === 'string' ? value : fallback;
 }

@@ -22,6 +22,7 @@ import {
   type NeutralError,
   type StreamTranslator,
 } from '../translate/index.ts';
+import { isRecord, parseJson } from '../translate/json.ts';
 import { AnthropicPassthroughStream, ChainedStream, OpenAiPassthroughStream } from './passthrough-streams.ts';
 
 export type CallerDialect = 'openai' | 'anthropic';
@@ -49,7 +50,11 @@ export interface Shaper {
   /** The caller's bytes for an upstream JSON answer; throws SyntaxError when the upstream JSON is broken. */
   json(upstream: Buffer): ShapedJson;
   stream(): StreamTranslator;
-  /** The upstream's error in the caller's dialect (same dialect: the upstream's own bytes). */
+  /**
+   * The upstream's error in the caller's dialect: the upstream's own bytes when it speaks the caller's
+   * dialect and sent a JSON object; anything else (an HTML page from a proxy or WAF, an empty body) in
+   * the caller's error JSON, with the upstream status and a short excerpt of the text.
+   */
   error(status: number, body: Buffer): { neutral: NeutralError; bytes: Buffer };
 }
 
@@ -67,6 +72,11 @@ function neutralError(wire: WireDialect, status: number, body: Buffer): NeutralE
   if (wire === 'anthropic') return errorFromAnthropic(status, body);
   if (wire === 'gemini') return errorFromGemini(status, body);
   return errorFromOpenAi(status, body);
+}
+
+function isJsonObject(body: Buffer): boolean {
+  const parsed = parseJson(body.toString('utf8'));
+  return parsed.ok && isRecord(parsed.value);
 }
 
 export function shaperFor(wire: WireDialect, caller: CallerDialect, ctx: ShapeContext): Shaper {
@@ -116,7 +126,7 @@ export function shaperFor(wire: WireDialect, caller: CallerDialect, ctx: ShapeCo
     },
     error(status, body) {
       const neutral = neutralError(wire, status, body);
-      if (wire === caller) return { neutral, bytes: body };
+      if (wire === caller && isJsonObject(body)) return { neutral, bytes: body };
       const rendered = caller === 'openai' ? openAiErrorJson(neutral) : anthropicErrorJson(neutral);
       return { neutral, bytes: Buffer.from(JSON.stringify(rendered)) };
     },

@@ -106,6 +106,7 @@ export async function handleChat(
     traced: opts.telemetry?.traced ?? false,
     captureContent: opts.telemetry?.captureContent ?? false,
     redactor: opts.telemetry?.redactor,
+    traceUpstream: opts.telemetry?.traceUpstream,
   };
   if (call.captureContent) call.content = { input: inputContent(body) };
   const decision: DecisionOf = (extra) => {
@@ -215,7 +216,7 @@ async function serve(
       ttftMs: Math.round(((last?.startMs ?? 0) + out.ttftMs) * 1000) / 1000,
     }),
     ...(out.streamError !== undefined && {
-      errorCode: 'upstream_stream_error',
+      errorCode: out.streamErrorCode ?? 'upstream_stream_error',
       errorMessage: out.streamError,
     }),
     ...(redirect && { budgetRedirect: redirect }),

@@ -21,6 +21,7 @@ import { sendError, sendJson, type ErrorDialect } from './respond.ts';
 import type { SidecarMetrics } from '../metrics.ts';
 import type { Telemetry } from '../telemetry/index.ts';
 import type { AfterCallQueue } from '../telemetry/after-call.ts';
+import { refusalDecision, type Refusal } from '../telemetry/refusal.ts';
 
 // `import { createServer } from 'node:http'` makes Node build that module's ESM namespace, which reads every
 // export — including the lazy WebSocket, CloseEvent and MessageEvent getters that load Node's bundled
@@ -90,27 +91,33 @@ async function handle(
   // While draining, every answer closes its connection: keep-alive callers reconnect (to a new pod).
   if (opts.drain?.draining) res.shouldKeepAlive = false;
   try {
+    const api = inferenceApi(path);
+    if (api) return await chat(req, res, opts, api, chatOptions);
     assertLocalCaller(req);
-    switch (path) {
-      case '/v1/chat/completions':
-        return await chat(req, res, opts, OPENAI_CHAT, chatOptions);
-      case '/v1/messages':
-        return await chat(req, res, opts, ANTHROPIC_MESSAGES, chatOptions);
-      case '/v1/embeddings':
-        return await chat(req, res, opts, OPENAI_EMBEDDINGS, chatOptions);
-      case '/v1/responses':
-        return await chat(req, res, opts, OPENAI_RESPONSES, chatOptions);
-      case '/v1/models':
-        return requireMethod(req, 'GET', () => models(res, opts));
-      default:
-        return await ops(req, res, opts, path);
-    }
+    if (path === '/v1/models') return requireMethod(req, 'GET', () => models(res, opts));
+    return await ops(req, res, opts, path);
   } catch (e) {
     const err = asTurnoutError(e);
     if (err.code === 'internal_error') opts.onInternalError?.(e);
     // Messages can quote upstream errors; an upstream that echoed a credential must not reach the caller.
     else if (opts.telemetry) err.message = opts.telemetry.redact(err.message);
     sendError(res, err, dialectOf(path));
+  }
+}
+
+/** The inference surface a path serves, if it is one: calls there are counted and logged, refusals too. */
+function inferenceApi(path: string | undefined): InboundApi | undefined {
+  switch (path) {
+    case '/v1/chat/completions':
+      return OPENAI_CHAT;
+    case '/v1/messages':
+      return ANTHROPIC_MESSAGES;
+    case '/v1/embeddings':
+      return OPENAI_EMBEDDINGS;
+    case '/v1/responses':
+      return OPENAI_RESPONSES;
+    default:
+      return undefined;
   }
 }
 
@@ -170,34 +177,34 @@ async function chat(
   api: InboundApi,
   chatOptions: ChatHandlerOptions,
 ): Promise<void> {
-  if (req.method !== 'POST') throw methodNotAllowed(req, 'POST');
-  if (opts.drain?.draining)
-    throw shuttingDown('the Turnout sidecar is shutting down and takes no new calls; retry shortly');
-  const client = new AbortController();
-  res.once('close', () => {
-    if (!res.writableFinished) client.abort(new Error('caller disconnected'));
-  });
-  // Cut when the drain window closes: a call that sent nothing yet gets a retriable error; a stream
-  // under way ends with an in-band error event (the abort reason tells the stream code why).
-  const untrack = opts.drain?.track((reason) => {
-    if (!res.headersSent) sendError(res, reason, api.caller === 'anthropic' ? 'anthropic' : 'openai');
-    client.abort(reason);
-  });
   const tracer = opts.telemetry?.tracer;
+  // Only a traced call reads the clock here: a refusal's latency is measured when tracing is on.
   const start = tracer ? performance.now() : 0;
   let decision: PendingDecision | undefined;
-  let failure: unknown;
+  let untrack: (() => void) | undefined;
   try {
+    assertLocalCaller(req);
+    if (req.method !== 'POST') throw methodNotAllowed(req, 'POST');
+    if (opts.drain?.draining)
+      throw shuttingDown('the Turnout sidecar is shutting down and takes no new calls; retry shortly');
+    const client = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) client.abort(new Error('caller disconnected'));
+    });
+    // Cut when the drain window closes: a call that sent nothing yet gets a retriable error; a stream
+    // under way ends with an in-band error event (the abort reason tells the stream code why).
+    untrack = opts.drain?.track((reason) => {
+      if (!res.headersSent) sendError(res, reason, api.caller === 'anthropic' ? 'anthropic' : 'openai');
+      client.abort(reason);
+    });
     decision = await handleChat(req, res, chatOptions, client.signal, api);
   } catch (e) {
     decision = (e as { decision?: PendingDecision }).decision;
-    failure = e;
+    if (!decision) recordRefusal(req, api, asTurnoutError(e), start, opts);
     throw e;
   } finally {
     untrack?.();
     if (decision) record(req, decision, opts);
-    else if (tracer && failure !== undefined)
-      tracer.recordRefusal(req, api.operation, api.name, start, asTurnoutError(failure));
   }
 }
 
@@ -209,6 +216,40 @@ function record(req: IncomingMessage, pending: PendingDecision, opts: SidecarSer
     const decision = pending();
     opts.metrics.observe(decision);
     opts.telemetry?.tracer?.recordDecision(req, decision, runtime, end);
+    opts.onDecision?.(decision);
+  };
+  if (opts.afterCall) opts.afterCall.defer(task);
+  else task();
+}
+
+/**
+ * A call refused before it was routed is counted, traced and logged like any answered call (see
+ * telemetry/refusal.ts). This runs on refusals only: the answered-call path pays nothing for it.
+ */
+function recordRefusal(
+  req: IncomingMessage,
+  api: InboundApi,
+  err: TurnoutError,
+  start: number,
+  opts: SidecarServerOptions,
+): void {
+  const tracer = opts.telemetry?.tracer;
+  const end = tracer ? performance.now() : 0;
+  // Fixed now: the caller's copy of the message is redacted in place later.
+  const refusal: Refusal = {
+    api: api.name,
+    operation: api.operation,
+    status: err.status,
+    code: err.code,
+    message: err.message,
+    snapshot: opts.store.current?.version,
+    latencyMs: end - start,
+    refusedAt: Date.now(),
+  };
+  const task = () => {
+    const decision = refusalDecision(refusal, opts.telemetry?.redactor);
+    opts.metrics.observeRefusal(decision);
+    tracer?.recordRefusal(req, decision, start, end);
     opts.onDecision?.(decision);
   };
   if (opts.afterCall) opts.afterCall.defer(task);

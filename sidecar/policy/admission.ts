@@ -7,6 +7,7 @@ import { TurnoutError } from '../errors.ts';
 import type { BudgetDecision, BudgetReservation, BudgetSpec, RateLease } from '../limits/index.ts';
 import type { Call } from '../upstream/call.ts';
 import { candidatesFor, estimateUSD, headerValue, requestedOutputTokens } from '../upstream/candidates.ts';
+import { scopeLabel } from '../telemetry/scope-label.ts';
 
 export interface Admission {
   /** Settle with what the call really used; pass undefined when the usage is unknown (the estimate stands). */
@@ -57,7 +58,7 @@ export function admit(call: Call, exempt: ReadonlySet<string> = new Set()): Admi
     lease?.release();
     if (budget.action.startsWith('route:'))
       return { kind: 'redirect', route: budget.action.slice('route:'.length), budget: budget.name };
-    throw budgetExhausted(policy, budget, scope, decision);
+    throw budgetExhausted(policy, budget, scopeLabel(scope, call.redactor), decision);
   }
   return {
     kind: 'admitted',
@@ -120,7 +121,7 @@ function admitRate(call: Call, policy: SnapshotPolicy): RateLease | undefined {
   const which = decision.limit === 'rpm' ? 'requestsPerMinute' : 'tokensPerMinute';
   throw new TurnoutError(
     'rate_limited',
-    `rate limit exceeded: policy ${policy.name} ${which} for ${decision.key.split('|')[1] ?? 'policy'}; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
+    `rate limit exceeded: policy ${policy.name} ${which} for ${scopeLabel(decision.key.split('|')[1] ?? 'policy', call.redactor)}; retry in ${Math.ceil(decision.retryAfterMs / 1000)} s`,
     {
       retryAfter: decision.retryAfterMs / 1000,
     },
@@ -142,7 +143,7 @@ function worstCaseUSD(call: Call): number {
 
 type Refusal = Extract<BudgetDecision, { ok: false }>;
 
-/** The 429 for a budget that cannot take this call, saying why and when retrying can help. */
+/** The 429 for a budget that cannot take this call, saying why and when retrying can help; `scope` as printable. */
 function budgetExhausted(policy: SnapshotPolicy, b: SnapshotBudget, scope: string, d: Refusal): TurnoutError {
   const who = scope === 'policy' ? '' : ` for ${scope}`;
   const name = `budget "${b.name}" of policy ${policy.name}${who}`;

@@ -6,7 +6,7 @@ import { canonicalJson } from '../../api/index.ts';
 import { cacheable, cacheKey, type CachedAnswer, type ResponseCache } from '../cache/index.ts';
 import type { RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
 import type { Call } from '../upstream/call.ts';
-import { headerValue, routeKeyOf } from '../upstream/candidates.ts';
+import { headerValue } from '../upstream/candidates.ts';
 import type { DispatchOutcome } from '../upstream/dispatch.ts';
 
 export interface RouteCache {
@@ -27,12 +27,26 @@ export function routeCache(call: Call, api: string): RouteCache | undefined {
   if (!settings || !cacheable(call.body)) return undefined;
   if (/no-store|no-cache/i.test(headerValue(call.features.headers['x-turnout-cache']) ?? ''))
     return undefined;
-  const routeKey = `${routeKeyOf(call)}@${routeFingerprint(call.route, call.runtime)}`;
+  const routeKey = cachedRouteKey(call.route, call.runtime);
   const body = call.caller === 'openai' ? call.body : call.callerBody;
   return {
-    cache: call.state.caches.forRoute(routeKeyOf(call), settings),
+    cache: call.state.caches.forRoute(routeKey, settings),
     key: cacheKey(routeKey, `${api}|${call.caller}`, body),
   };
+}
+
+/**
+ * A route's cache in the sidecar's CacheRegistry: the route and its fingerprint. A reload that changes
+ * what the route answers with gives it a new, empty cache, and CacheRegistry.retain lets go of the old one.
+ */
+function cachedRouteKey(route: RuntimeRoute, runtime: RuntimeSnapshot): string {
+  const { policy, route: r } = route;
+  return `${policy.namespace}/${policy.name}/${r.name}@${routeFingerprint(route, runtime)}`;
+}
+
+/** The registry keys of the snapshot's routes that cache: what CacheRegistry.retain keeps once it is loaded. */
+export function cachedRouteKeys(runtime: RuntimeSnapshot): string[] {
+  return runtime.routes.filter((r) => r.route.cache !== undefined).map((r) => cachedRouteKey(r, runtime));
 }
 
 const fingerprints = new WeakMap<RuntimeRoute, string>();

@@ -14,7 +14,8 @@ import type { CallTracer } from './tracing.ts';
 export { CAPTURE_CONTENT_ENV, telemetryConfig, type Env, type TelemetryConfig } from './config.ts';
 export type { DecisionRecord } from './decision-log.ts';
 export { SecretRedactor, REDACTED } from './redact.ts';
-export type { CallHooks } from './call-hooks.ts';
+export type { CallHooks, TraceUpstream } from './call-hooks.ts';
+export { isRefusal, refusalDecision, MAX_REFUSAL_MESSAGE_CHARS, type Refusal } from './refusal.ts';
 export { LiveStats, renderLive } from './live-view.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 2000;
@@ -70,6 +71,7 @@ export class Telemetry {
       traced: this.tracer !== undefined,
       captureContent: this.tracer !== undefined && (opts.captureContent ?? config.captureContent),
       redactor: this.redactor,
+      traceUpstream: this.tracer?.traceUpstream,
     };
   }
 

@@ -56,7 +56,7 @@ export class LiveStats {
   add(d: Decision, line: string): void {
     this.#version++;
     this.#calls++;
-    this.#snapshot = d.snapshot;
+    if (d.snapshot) this.#snapshot = d.snapshot; // a call refused before any snapshot loaded has none
     if (failed(d)) this.#failed++;
     if (d.cacheHit) this.#cacheHits++;
     this.#spend += d.costUSD ?? 0;

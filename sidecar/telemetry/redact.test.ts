@@ -47,4 +47,32 @@ describe('SecretRedactor', () => {
     const dirty = Buffer.from('{"error":{"message":"bad key plain-secret-value-1"}}');
     assert.equal(r.redactBytes(dirty).toString(), `{"error":{"message":"bad key ${REDACTED}"}}`);
   });
+
+  it("catches a key JSON spells with escapes, which the caller's parser turns back into it", () => {
+    const r = new SecretRedactor();
+    r.update(runtimeWith('plain-secret-value-1'));
+    const escaped = [...'plain-secret-value-1'].map(
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
+    // Wholly or partly escaped: only the parsed form shows the key.
+    const half = `plain-\\u0073ecret-value-1`;
+    for (const spelled of [escaped.join(''), half]) {
+      const body = Buffer.from(`{"error":{"message":"bad key ${spelled}","code":"invalid_api_key"}}`);
+      const out = r.redactBytes(body).toString();
+      assert.deepEqual(JSON.parse(out), {
+        error: { message: `bad key ${REDACTED}`, code: 'invalid_api_key' },
+      });
+    }
+    const sseData = `{"error":{"message":"key ${escaped.join('')}"}}`;
+    assert.equal(r.redactJson(sseData), `{"error":{"message":"key ${REDACTED}"}}`);
+  });
+
+  it('leaves escaped JSON without a secret as it was, and redacts text that is not JSON as text', () => {
+    const r = new SecretRedactor();
+    r.update(runtimeWith('plain-secret-value-1'));
+    const clean = Buffer.from('{\n  "error": {"message": "line one\\nline two \\u00e9"}\n}');
+    assert.equal(r.redactBytes(clean), clean, 'same buffer: formatting kept');
+    const notJson = Buffer.from('<p>C:\\path plain-secret-value-1</p>');
+    assert.equal(r.redactBytes(notJson).toString(), `<p>C:\\path ${REDACTED}</p>`);
+  });
 });

@@ -13,6 +13,7 @@ const SHAPES: RegExp[] = [
   /\b(api[-_]?key|x-api-key|x-goog-api-key|key)=[^&\s"']{8,}/gi,
 ];
 const QUICK = /sk-|AIza|Bearer|Basic|key=/i;
+const BACKSLASH = 0x5c;
 
 /** Secrets shorter than this are not matched verbatim: replacing every "abc" would mangle the text. */
 const MIN_SECRET = 8;
@@ -41,8 +42,31 @@ export class SecretRedactor {
     return out;
   }
 
-  /** Bytes that are returned as they are unless they hold a secret (upstream error bodies). */
+  /**
+   * JSON text a caller will parse (an error body, an SSE event's data). JSON may spell a key with escapes
+   * (`\u0073k-…`) that only the parser turns back into the key, so text holding a backslash is also
+   * checked parsed and re-serialised; when that form holds a secret, the redacted re-serialisation is
+   * returned. Text that is not JSON is redacted as text.
+   */
+  redactJson(text: string): string {
+    if (!text.includes('\\')) return this.redact(text);
+    let plain: string;
+    try {
+      plain = JSON.stringify(JSON.parse(text));
+    } catch {
+      return this.redact(text);
+    }
+    const clean = this.redact(plain);
+    return clean === plain ? this.redact(text) : clean;
+  }
+
+  /** Bytes that are returned as they are unless they hold a secret, plain or JSON-escaped (upstream error bodies). */
   redactBytes(bytes: Buffer): Buffer {
+    if (bytes.includes(BACKSLASH)) {
+      const text = bytes.toString('utf8');
+      const clean = this.redactJson(text);
+      return clean === text ? bytes : Buffer.from(clean);
+    }
     if (!this.#holdsSecret(bytes)) return bytes;
     return Buffer.from(this.redact(bytes.toString('utf8')));
   }

@@ -45,6 +45,17 @@ export interface SpanSinks {
   origin: Omit<SpanOrigin, 'epochOffset'>;
 }
 
+/**
+ * A sampling decision taken before the call was over (at its first upstream attempt, to send a
+ * traceparent upstream): the call's span context, undefined when not sampled, and the span ids its
+ * attempts were sent, by attempt index (none for attempts sent no traceparent).
+ */
+export interface DecidedTrace {
+  parent: Context;
+  context: SpanContext | undefined;
+  attemptSpanIds: (string | undefined)[];
+}
+
 export interface SpanInputs extends SpanSinks {
   /** The extracted incoming context (a remote parent when the caller sent a traceparent). */
   parent: Context;
@@ -52,6 +63,8 @@ export interface SpanInputs extends SpanSinks {
   redactor: SecretRedactor;
   /** performance.now() when the call ended. */
   end: number;
+  /** The sampling decision, when it was taken during the call. */
+  decided?: DecidedTrace;
 }
 
 const FAILURE_CLASSES = new Set(['rate-limited', 'server-error', 'timeout', 'connect-failure']);
@@ -76,7 +89,7 @@ export function sampledContext(io: SpanSinks, parent: Context, name: string): Sp
 export function recordCall(d: Decision, io: SpanInputs): SpanContext | undefined {
   const op = operationName(d.operation);
   const name = `${op} ${d.requestedModel}`;
-  const context = sampledContext(io, io.parent, name);
+  const context = io.decided ? io.decided.context : sampledContext(io, io.parent, name);
   if (!context) return undefined;
   const remote = trace.getSpanContext(io.parent);
   const origin: SpanOrigin = { ...io.origin, epochOffset: Date.now() - performance.now() };
@@ -203,7 +216,12 @@ function recordAttempt(
     new RecordedSpan(origin, {
       name: `${op} ${a.model}`,
       kind: SpanKind.CLIENT,
-      context: { traceId: parent.traceId, spanId: io.ids.generateSpanId(), traceFlags: parent.traceFlags },
+      context: {
+        traceId: parent.traceId,
+        // The id its upstream was sent as traceparent, when it was sent one.
+        spanId: io.decided?.attemptSpanIds[n - 1] ?? io.ids.generateSpanId(),
+        traceFlags: parent.traceFlags,
+      },
       parent,
       start,
       end: start + a.ms,

@@ -3,7 +3,10 @@
 // operator. Cardinality stays bounded: one series per provider, per budget scope (capped), per snapshot.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { SidecarState } from '../runtime-state.ts';
+import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
 import type { SnapshotStore } from '../snapshot/store.ts';
+import { SecretRedactor } from './redact.ts';
+import { scopeLabel } from './scope-label.ts';
 
 /** Header-scoped budgets (per tenant, per user) could have many scopes: report this many per budget. */
 export const MAX_BUDGET_SCOPES = 50;
@@ -17,6 +20,8 @@ export class StateMetrics {
   #store: SnapshotStore | undefined;
   #state: SidecarState | undefined;
   #sync: SyncStatusSource | undefined;
+  /** Scrubs scope labels of the snapshot's keys and key shapes (scope-label.ts); follows the store. */
+  readonly #redactor = new SecretRedactor();
   readonly #loads: Counter;
   readonly #loadedAt: Gauge;
   readonly #syncEvents: Counter;
@@ -113,8 +118,8 @@ export class StateMetrics {
   track(store: SnapshotStore, state: SidecarState): void {
     this.#store = store;
     this.#state = state;
-    if (store.current) this.#loaded();
-    store.onLoad(() => this.#loaded());
+    if (store.current) this.#loaded(store.current);
+    store.onLoad((runtime) => this.#loaded(runtime));
   }
 
   trackSync(sync: SyncStatusSource): void {
@@ -126,7 +131,8 @@ export class StateMetrics {
     this.#syncEvents.inc({ event: event.replace(/^sync\./, '') });
   }
 
-  #loaded(): void {
+  #loaded(runtime: RuntimeSnapshot): void {
+    this.#redactor.update(runtime);
     this.#loads.inc();
     this.#loadedAt.set(Date.now() / 1000);
   }
@@ -147,7 +153,12 @@ export class StateMetrics {
         }
         for (const scope of scopes) {
           const u = ledger.usage({ budgetKey: prefix + scope, limitUSD: b.limitUSD, window: b.window });
-          const labels = { policy: policy.name, budget: b.name, scope, window: b.window };
+          const labels = {
+            policy: policy.name,
+            budget: b.name,
+            scope: scopeLabel(scope, this.#redactor),
+            window: b.window,
+          };
           used.set(labels, u.usedUSD + u.remoteUSD);
           remaining.set(labels, u.remainingUSD);
           limit.set(labels, b.limitUSD);

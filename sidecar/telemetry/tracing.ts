@@ -1,16 +1,18 @@
 // The tracer: the configured sampler, the SDK's batching span processor and OTLP/HTTP protobuf
 // exporter, and a resource, all private to the sidecar (nothing is registered globally, so an embedding
 // process keeps its own). Spans are made when a call is over (spans.ts); the incoming W3C traceparent
-// is their parent.
+// is their parent, and each upstream attempt of a sampled call is sent its own span as traceparent.
 import type { IncomingMessage } from 'node:http';
 import {
   defaultTextMapGetter,
+  defaultTextMapSetter,
   diag,
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
-  trace,
+  trace as otelTrace,
   type Attributes,
+  type SpanContext,
 } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -28,15 +30,13 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace';
-import type { TurnoutError } from '../errors.ts';
-import type { Operation } from '../http/inbound.ts';
 import type { RuntimeSnapshot } from '../snapshot/runtime.ts';
-import type { Decision } from '../upstream/call.ts';
+import type { Call, Decision } from '../upstream/call.ts';
 import type { SamplerConfig, TracingConfig } from './config.ts';
 import { ERROR_TYPE, GEN_AI, HTTP_STATUS, operationName, TURNOUT } from './names.ts';
 import { RecordedSpan } from './recorded-span.ts';
 import type { SecretRedactor } from './redact.ts';
-import { recordCall, sampledContext, type SpanSinks } from './spans.ts';
+import { recordCall, sampledContext, type DecidedTrace, type SpanSinks } from './spans.ts';
 
 const SCOPE = { name: 'turnout-sidecar' };
 
@@ -54,6 +54,8 @@ export class CallTracer {
   readonly #sinks: SpanSinks;
   readonly #propagator = new W3CTraceContextPropagator();
   readonly #redactor: SecretRedactor;
+  /** Calls whose sampling was decided at their first upstream attempt, until their spans are recorded. */
+  readonly #decided = new WeakMap<IncomingMessage, DecidedTrace>();
 
   constructor(opts: TracerOptions) {
     const config = opts.config;
@@ -77,6 +79,37 @@ export class CallTracer {
   }
 
   /**
+   * Sets the W3C traceparent (and tracestate) of an upstream attempt's request when the call is sampled:
+   * its parent is that attempt's CLIENT span, whose id is fixed here and used when the spans are
+   * recorded. The call's sampling decision is taken at its first attempt and kept for recordDecision,
+   * so a traced call pays for it once, as before, only earlier. Bound: handed to the request path as is.
+   */
+  readonly traceUpstream = (call: Call, headers: Record<string, string>, attempt: number): void => {
+    try {
+      const decided = this.#traceOf(call);
+      if (!decided.context) return;
+      const spanId = this.#sinks.ids.generateSpanId();
+      decided.attemptSpanIds[attempt - 1] = spanId;
+      const context = otelTrace.setSpanContext(ROOT_CONTEXT, { ...decided.context, spanId });
+      this.#propagator.inject(context, headers, defaultTextMapSetter);
+    } catch (e) {
+      diag.error('turnout: setting traceparent failed', e);
+    }
+  };
+
+  #traceOf(call: Call): DecidedTrace {
+    const req = call.res.req;
+    let decided = this.#decided.get(req);
+    if (!decided) {
+      const parent = this.#parentOf(req);
+      const name = `${operationName(call.operation)} ${call.features.model}`;
+      decided = { parent, context: sampledContext(this.#sinks, parent, name), attemptSpanIds: [] };
+      this.#decided.set(req, decided);
+    }
+    return decided;
+  }
+
+  /**
    * Spans for a routed call; sets the decision's traceId/spanId when the call was sampled. `end` is when
    * the call ended (performance.now()), given when the spans are recorded later than that.
    */
@@ -87,12 +120,15 @@ export class CallTracer {
     end = performance.now(),
   ): void {
     try {
+      const decided = this.#decided.get(req);
+      if (decided) this.#decided.delete(req);
       const sc = recordCall(d, {
         ...this.#sinks,
-        parent: this.#parentOf(req),
+        parent: decided?.parent ?? this.#parentOf(req),
         runtime,
         redactor: this.#redactor,
         end,
+        ...(decided && { decided }),
       });
       if (sc) {
         d.traceId = sc.traceId;
@@ -104,35 +140,37 @@ export class CallTracer {
     }
   }
 
-  /** A request refused before it was routed (bad JSON, unknown model, not ready): one span, no children. */
-  recordRefusal(
-    req: IncomingMessage,
-    operation: Operation,
-    api: string,
-    start: number,
-    err: TurnoutError,
-  ): void {
+  /**
+   * A call refused before it was routed (bad JSON, unknown model, not ready): one span, no children.
+   * Sets the decision's traceId/spanId when sampled. `start` and `end` are performance.now() values.
+   */
+  recordRefusal(req: IncomingMessage, d: Decision, start: number, end: number): void {
     try {
-      this.#refusal(req, operation, api, start, err);
+      const sc = this.#refusal(req, d, start, end);
+      if (sc) {
+        d.traceId = sc.traceId;
+        d.spanId = sc.spanId;
+      }
     } catch (e) {
       diag.error('turnout: recording a span failed', e);
     }
   }
 
-  #refusal(req: IncomingMessage, operation: Operation, api: string, start: number, err: TurnoutError): void {
-    const op = operationName(operation);
+  #refusal(req: IncomingMessage, d: Decision, start: number, end: number): SpanContext | undefined {
+    const op = operationName(d.operation);
     const parent = this.#parentOf(req);
     const context = sampledContext(this.#sinks, parent, op);
-    if (!context) return;
+    if (!context) return undefined;
+    const code = d.errorCode ?? String(d.status);
     const attributes: Attributes = {
       [GEN_AI.operationName]: op,
-      [HTTP_STATUS]: err.status,
-      [ERROR_TYPE]: err.code,
-      [TURNOUT.errorCode]: err.code,
-      [TURNOUT.api]: api,
-      [TURNOUT.outcome]: err.code,
+      [HTTP_STATUS]: d.status,
+      [ERROR_TYPE]: code,
+      [TURNOUT.errorCode]: code,
+      [TURNOUT.outcome]: code,
     };
-    const remote = trace.getSpanContext(parent);
+    if (d.api !== undefined) attributes[TURNOUT.api] = d.api;
+    const remote = otelTrace.getSpanContext(parent);
     this.#sinks.processor.onEnd(
       new RecordedSpan(
         { ...this.#sinks.origin, epochOffset: Date.now() - performance.now() },
@@ -140,18 +178,19 @@ export class CallTracer {
           name: op,
           kind: SpanKind.SERVER,
           context,
-          parent: remote && trace.isSpanContextValid(remote) ? remote : undefined,
+          parent: remote && otelTrace.isSpanContextValid(remote) ? remote : undefined,
           start,
-          end: performance.now(),
+          end,
           attributes,
           events: [],
           status:
-            err.status >= 500
-              ? { code: SpanStatusCode.ERROR, message: this.#redactor.redact(err.message) }
+            d.status >= 500
+              ? { code: SpanStatusCode.ERROR, message: this.#redactor.redact(d.errorMessage ?? code) }
               : { code: SpanStatusCode.UNSET },
         },
       ),
     );
+    return context;
   }
 
   #parentOf(req: IncomingMessage) {

@@ -7,8 +7,16 @@ import { asArray, isRecord, str, type JsonObject } from './json.ts';
 
 type OpenAiPart = JsonObject;
 
+/**
+ * Where a refused parameter was routed. An Anthropic request is translated once, into the canonical
+ * OpenAI form, for every provider that does not speak Anthropic Messages (OpenAI, Gemini, …).
+ */
+export const TRANSLATED_TARGET = 'a provider that does not speak Anthropic Messages';
+
 function sourcePart(source: unknown, kind: 'image' | 'document', param: string): OpenAiPart {
-  const s = isRecord(source) ? source : {};
+  if (!isRecord(source)) throw new InvalidRequest(`${param}.source`, 'must be an object');
+  const s = source;
+  if (typeof s.type !== 'string') throw new InvalidRequest(`${param}.source.type`, 'must be a string');
   const dataUrl = `data:${str(s.media_type) ?? ''};base64,${str(s.data) ?? ''}`;
   if (kind === 'image' && s.type === 'base64') return { type: 'image_url', image_url: { url: dataUrl } };
   if (kind === 'image' && s.type === 'url')
@@ -18,8 +26,8 @@ function sourcePart(source: unknown, kind: 'image' | 'document', param: string):
   if (kind === 'document' && s.type === 'text') return { type: 'text', text: str(s.data) ?? '' };
   throw new UnsupportedParameter(
     `${param}.source`,
-    'OpenAI',
-    `a ${String(s.type)} ${kind} source cannot be forwarded`,
+    TRANSLATED_TARGET,
+    `a ${JSON.stringify(s.type)} ${kind} source cannot be forwarded`,
   );
 }
 
@@ -37,7 +45,7 @@ function userPart(block: JsonObject, param: string): OpenAiPart | undefined {
     default:
       throw new UnsupportedParameter(
         `${param}.type`,
-        'OpenAI',
+        TRANSLATED_TARGET,
         `content block ${JSON.stringify(block.type)} has no equivalent`,
       );
   }

@@ -165,4 +165,37 @@ describe('openAiRequestFromAnthropic', () => {
     );
     assert.throws(() => openAiRequestFromAnthropic('nope'), InvalidRequest);
   });
+
+  it('refuses wrongly typed values with InvalidRequest naming them, never a crash or a silent drop', () => {
+    const tools = [{ name: 'f', input_schema: { type: 'object', properties: {} } }];
+    const refused = (body: Record<string, unknown>, param: string) =>
+      assert.throws(
+        () => translate(body),
+        (e: unknown) => e instanceof InvalidRequest && e.param === param && e.status === 400,
+        param,
+      );
+    refused({ tools, tool_choice: { type: { toString: 1 } } }, 'tool_choice.type');
+    refused({ tools, tool_choice: { type: 'constructor' } }, 'tool_choice.type');
+    refused({ tools, tool_choice: { type: 'tool' } }, 'tool_choice.name');
+    const image = (source: unknown) => ({
+      messages: [{ role: 'user', content: [{ type: 'image', source }] }],
+    });
+    refused(image({ type: { toString: 1 } }), 'messages[0].content[0].source.type');
+    refused(image('https://x/y.png'), 'messages[0].content[0].source');
+  });
+
+  it('says truthfully where a refused parameter was routed: any provider not speaking Anthropic', () => {
+    const where = 'is not supported when routed to a provider that does not speak Anthropic Messages: ';
+    const image = { type: 'image', source: { type: 'file', file_id: 'f1' } };
+    for (const [body, param] of [
+      [{ container: 'c1' }, 'container'],
+      [{ tools: [{ type: 'bash_20250124', name: 'bash' }] }, 'tools[0].type'],
+      [{ messages: [{ role: 'user', content: [image] }] }, 'messages[0].content[0].source'],
+    ] as const)
+      assert.throws(
+        () => translate(body),
+        (e: unknown) =>
+          e instanceof UnsupportedParameter && e.message.startsWith(`parameter '${param}' ${where}`),
+      );
+  });
 });

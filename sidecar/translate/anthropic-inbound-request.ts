@@ -1,6 +1,10 @@
 // Anthropic Messages request (an Anthropic-dialect caller) → canonical OpenAI Chat Completions request,
 // for routes whose target speaks OpenAI or Gemini.
-import { openAiMessagesFromAnthropic, systemMessage } from './anthropic-inbound-messages.ts';
+import {
+  openAiMessagesFromAnthropic,
+  systemMessage,
+  TRANSLATED_TARGET,
+} from './anthropic-inbound-messages.ts';
 import { InvalidRequest, UnsupportedParameter } from './errors.ts';
 import { compact, isRecord, str, type JsonObject } from './json.ts';
 import { ANTHROPIC_INBOUND_PARAMETER_RULES, checkParameters } from './parameter-rules.ts';
@@ -11,7 +15,7 @@ function toolOf(tool: unknown, param: string): JsonObject {
   if (tool.type !== undefined && tool.type !== null && tool.type !== 'custom') {
     throw new UnsupportedParameter(
       `${param}.type`,
-      'OpenAI',
+      TRANSLATED_TARGET,
       `${JSON.stringify(tool.type)} is an Anthropic server tool`,
     );
   }
@@ -28,15 +32,23 @@ function tools(value: unknown): JsonObject[] | undefined {
   return value.length > 0 ? value.map((t: unknown, i) => toolOf(t, `tools[${i}]`)) : undefined;
 }
 
+/** Anthropic tool_choice types → OpenAI's (a Map: a caller's "constructor" must not find Object's). */
+const TOOL_CHOICE_MODES = new Map([
+  ['auto', 'auto'],
+  ['any', 'required'],
+  ['none', 'none'],
+]);
+
 function toolChoice(choice: unknown): JsonObject {
   if (choice === undefined || choice === null) return {};
   if (!isRecord(choice)) throw new InvalidRequest('tool_choice', 'must be an object');
   const parallel = choice.disable_parallel_tool_use === true ? { parallel_tool_calls: false } : {};
-  const name = str(choice.name);
-  if (choice.type === 'tool' && name !== undefined) {
+  if (choice.type === 'tool') {
+    const name = str(choice.name);
+    if (name === undefined) throw new InvalidRequest('tool_choice.name', 'must be a string');
     return { tool_choice: { type: 'function', function: { name } }, ...parallel };
   }
-  const mapped = { auto: 'auto', any: 'required', none: 'none' }[String(choice.type)];
+  const mapped = typeof choice.type === 'string' ? TOOL_CHOICE_MODES.get(choice.type) : undefined;
   if (mapped === undefined) throw new InvalidRequest('tool_choice.type', 'must be auto, any, tool or none');
   return { tool_choice: mapped, ...parallel };
 }
@@ -77,7 +89,7 @@ function stop(value: unknown): string[] | undefined {
  */
 export function openAiRequestFromAnthropic(body: unknown, options: { model?: string } = {}): JsonObject {
   if (!isRecord(body)) throw new InvalidRequest('body', 'must be a JSON object');
-  checkParameters(body, ANTHROPIC_INBOUND_PARAMETER_RULES, 'OpenAI');
+  checkParameters(body, ANTHROPIC_INBOUND_PARAMETER_RULES, TRANSLATED_TARGET);
   const metadata = isRecord(body.metadata) ? body.metadata : {};
   const stream = body.stream === true;
   const functions = tools(body.tools);

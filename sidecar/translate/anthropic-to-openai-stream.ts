@@ -51,7 +51,8 @@ export class AnthropicToOpenAiStream extends ToOpenAiStream {
   }
 
   protected onEvent(name: string | undefined, data: JsonObject): string[] {
-    switch (str(data.type) ?? name) {
+    // An event named error is one whatever its data says: Anthropic's SDKs raise it as an error.
+    switch (name === 'error' ? name : (str(data.type) ?? name)) {
       case 'message_start':
         return this.#messageStart(record(data.message));
       // Content after the finish chunk would be content after finish_reason, which OpenAI never sends.

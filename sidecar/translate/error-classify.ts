@@ -1,7 +1,7 @@
 // Provider error bodies → one neutral error. `kind` is what failover and the caller's error code
 // depend on; `providerCode` keeps the provider's own code for logs. Bodies may be raw text, parsed JSON
 // or garbage: classification falls back to the HTTP status and never throws.
-import { asArray, isRecord, parseJson, record, str, type JsonObject } from './json.ts';
+import { asArray, isRecord, own, parseJson, record, str, type JsonObject } from './json.ts';
 
 export type ErrorKind =
   'context-length' | 'content-policy' | 'rate-limited' | 'auth' | 'invalid-request' | 'server' | 'other';
@@ -33,6 +33,18 @@ function bodyObject(body: unknown): { object: JsonObject; text: string | undefin
   return { object: record(value), text };
 }
 
+/** Characters of a body without an error message kept in the message: enough to recognise the page. */
+const EXCERPT_CHARS = 200;
+
+/** The start of a body that is not the provider's error JSON (an HTML page from a proxy), on one line. */
+function excerpt(text: string): string {
+  const flat = text
+    .slice(0, EXCERPT_CHARS * 4)
+    .replace(/\s+/g, ' ')
+    .trim();
+  return flat.length > EXCERPT_CHARS ? `${flat.slice(0, EXCERPT_CHARS)}…` : flat;
+}
+
 function neutral(
   status: number,
   kind: ErrorKind,
@@ -40,7 +52,8 @@ function neutral(
   text: string | undefined,
   code?: string,
 ): NeutralError {
-  const fallback = text?.trim().slice(0, 500) || `upstream answered HTTP ${status}`;
+  const shown = text === undefined ? '' : excerpt(text);
+  const fallback = `upstream answered HTTP ${status}${shown === '' ? '' : `: ${shown}`}`;
   return { status, kind, message: message || fallback, ...(code !== undefined && { providerCode: code }) };
 }
 
@@ -88,7 +101,7 @@ export function errorFromAnthropic(status: number, body: unknown): NeutralError 
   const err = record(object.error);
   const type = str(err.type);
   const message = str(err.message);
-  let kind = (type !== undefined ? ANTHROPIC_KINDS[type] : undefined) ?? kindFromStatus(status);
+  let kind = own(ANTHROPIC_KINDS, type) ?? kindFromStatus(status);
   if (
     kind === 'invalid-request' &&
     /prompt is too long|context window|exceeds? the (maximum )?context/i.test(message ?? '')
@@ -121,8 +134,7 @@ export function errorFromGemini(status: number, body: unknown): NeutralError {
   const message = str(err.message);
   const reasons = asArray(err.details).map((d) => (isRecord(d) ? str(d.reason) : undefined));
   let kind =
-    (code !== undefined ? GEMINI_KINDS[code] : undefined) ??
-    kindFromStatus(status || (typeof err.code === 'number' ? err.code : 0));
+    own(GEMINI_KINDS, code) ?? kindFromStatus(status || (typeof err.code === 'number' ? err.code : 0));
   if (kind === 'invalid-request' && GEMINI_CONTEXT.test(message ?? '')) kind = 'context-length';
   else if (reasons.includes('API_KEY_INVALID') || /API key not valid/i.test(message ?? '')) kind = 'auth';
   return neutral(status, kind, message, text, code);

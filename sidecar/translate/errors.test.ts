@@ -70,7 +70,16 @@ describe('error classification', () => {
   });
 
   it('builds a message from unparseable bodies, never throws', () => {
-    assert.equal(errorFromGemini(503, 'upstream connect error').message, 'upstream connect error');
+    assert.equal(
+      errorFromGemini(503, 'upstream connect error').message,
+      'upstream answered HTTP 503: upstream connect error',
+    );
+    const page = `<html>\n  <body>${'x'.repeat(400)}</body>\n</html>`;
+    assert.equal(
+      errorFromOpenAi(403, page).message,
+      `upstream answered HTTP 403: <html> <body>${'x'.repeat(200 - '<html> <body>'.length)}…`,
+      'a non-JSON body is excerpted: one line, capped',
+    );
     assert.equal(errorFromAnthropic(502, '').message, 'upstream answered HTTP 502');
     for (const junk of [undefined, null, 7, [], [1], { error: 'flat string' }, '{"error":']) {
       assert.equal(typeof errorFromOpenAi(500, junk).message, 'string');

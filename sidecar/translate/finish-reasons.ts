@@ -1,5 +1,6 @@
 // Why the model stopped, between dialects. Unknown values map to the plain "it stopped" reason of the
 // target dialect: a new provider reason must never break a caller's SDK, which only knows its own enum.
+import { own } from './json.ts';
 import type { AnthropicStopReason, OpenAiFinishReason } from './types.ts';
 
 const FROM_ANTHROPIC: Readonly<Record<string, OpenAiFinishReason>> = {
@@ -13,7 +14,7 @@ const FROM_ANTHROPIC: Readonly<Record<string, OpenAiFinishReason>> = {
 };
 
 export function finishFromAnthropic(stopReason: unknown): OpenAiFinishReason {
-  return (typeof stopReason === 'string' ? FROM_ANTHROPIC[stopReason] : undefined) ?? 'stop';
+  return own(FROM_ANTHROPIC, stopReason) ?? 'stop';
 }
 
 /** Gemini withheld the answer (or the rest of it) for what it contains: OpenAI's content_filter. */
@@ -46,8 +47,7 @@ const GEMINI_FAILED: Readonly<Record<string, string>> = {
 
 /** Why a Gemini candidate is a failed answer rather than a finished one; undefined when it is not. */
 export function geminiFailure(reason: unknown): string | undefined {
-  const why =
-    typeof reason === 'string' && Object.hasOwn(GEMINI_FAILED, reason) ? GEMINI_FAILED[reason] : undefined;
+  const why = own(GEMINI_FAILED, reason);
   return why === undefined ? undefined : `Gemini stopped with ${String(reason)}: ${why}`;
 }
 
@@ -70,7 +70,7 @@ const TO_ANTHROPIC: Readonly<Record<string, AnthropicStopReason>> = {
 };
 
 export function stopReasonFromOpenAi(finishReason: unknown): AnthropicStopReason {
-  return (typeof finishReason === 'string' ? TO_ANTHROPIC[finishReason] : undefined) ?? 'end_turn';
+  return own(TO_ANTHROPIC, finishReason) ?? 'end_turn';
 }
 
 const OPENAI_REASONS = new Set<string>(['stop', 'length', 'tool_calls', 'content_filter']);

@@ -5,7 +5,7 @@
 // function responses of a user turn are put in the order of the calls they answer.
 import { partsText, type ImageSource, type Part } from './content-parts.ts';
 import { InvalidRequest } from './errors.ts';
-import { isRecord, parseJson, type JsonObject } from './json.ts';
+import { isRecord, own, parseJson, type JsonObject } from './json.ts';
 import { systemText, type Turn } from './openai-messages.ts';
 
 /**
@@ -29,7 +29,7 @@ const MIME_BY_EXTENSION: Readonly<Record<string, string>> = {
 /** fileData needs a MIME type; an image_url carries none, so it is guessed from the extension. */
 function guessMime(url: string): string {
   const ext = /\.([a-z0-9]+)(?:[?#]|$)/i.exec(url)?.[1]?.toLowerCase();
-  return (ext !== undefined ? MIME_BY_EXTENSION[ext] : undefined) ?? 'image/jpeg';
+  return own(MIME_BY_EXTENSION, ext) ?? 'image/jpeg';
 }
 
 function imagePart(source: ImageSource): JsonObject {

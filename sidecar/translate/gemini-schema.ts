@@ -20,7 +20,7 @@
 // produced inside $refs are counted against one InlineBudget per request; past MAX_INLINED_NODES the
 // request is refused for Gemini (UnsupportedParameter) instead of being built.
 import { UnsupportedParameter } from './errors.ts';
-import { isRecord, type JsonObject } from './json.ts';
+import { isRecord, own, type JsonObject } from './json.ts';
 
 const SCALAR_KEYWORDS = new Set([
   'type',
@@ -129,7 +129,7 @@ function convert(raw: unknown, walk: Walk, depth: number): Converted {
   }
   Object.assign(out, typeFields(node.type));
   const format = node.format;
-  const allowed = typeof out.type === 'string' ? FORMATS[out.type] : undefined;
+  const allowed = own(FORMATS, out.type);
   if (typeof format === 'string' && allowed?.includes(format)) out.format = format;
   Object.assign(out, enumFields(node, out.type));
   return children(node, walk, depth, out);

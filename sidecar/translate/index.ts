@@ -40,7 +40,13 @@ export { AnthropicToOpenAiStream, type AnthropicToOpenAiOptions } from './anthro
 export { GeminiToOpenAiStream, type GeminiToOpenAiOptions } from './gemini-to-openai-stream.ts';
 export { OpenAiToAnthropicStream, type OpenAiToAnthropicOptions } from './openai-to-anthropic-stream.ts';
 export { sseTranslatorPipe, type SsePipe } from './sse-pipe.ts';
-export { DONE_FRAME, anthropicStreamErrorFrame, openAiStreamErrorFrame } from './sse-frames.ts';
+export {
+  DONE_FRAME,
+  UPSTREAM_STREAM_FAILURE,
+  anthropicStreamErrorFrame,
+  eventFrame,
+  openAiStreamErrorFrame,
+} from './sse-frames.ts';
 
 // Errors
 export {

@@ -26,6 +26,11 @@ export function count(value: unknown): number {
   return n !== undefined && n > 0 ? Math.floor(n) : 0;
 }
 
+/** `table[key]` for the table's own keys only: an untrusted "constructor" must not find Object's. */
+export function own<T>(table: Readonly<Record<string, T>>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 export function record(value: unknown): JsonObject {
   return isRecord(value) ? value : {};
 }

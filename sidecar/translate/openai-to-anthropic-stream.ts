@@ -12,10 +12,10 @@ import { errorFromOpenAi } from './error-classify.ts';
 import { anthropicErrorType } from './error-render.ts';
 import { canonicalFinish, stopReasonFromOpenAi } from './finish-reasons.ts';
 import { asArray, isRecord, num, parseJson, record, str, type JsonObject } from './json.ts';
-import { anthropicStreamErrorFrame, eventFrame } from './sse-frames.ts';
+import { anthropicStreamErrorFrame, eventFrame, UPSTREAM_STREAM_FAILURE } from './sse-frames.ts';
 import { TRUNCATED_MESSAGE } from './to-openai-stream.ts';
 import { StreamStateView } from './stream-state.ts';
-import type { SseEvent, StreamTranslator } from './types.ts';
+import type { SseEvent, StreamFailure, StreamTranslator } from './types.ts';
 import { anthropicUsageJson, ZERO_USAGE } from './usage.ts';
 import { AnthropicBlocks } from './anthropic-blocks.ts';
 
@@ -119,11 +119,11 @@ export class OpenAiToAnthropicStream extends StreamStateView implements StreamTr
     if (this.#terminated) return [];
     return this.state.finishReason !== undefined
       ? this.#close()
-      : this.#error(TRUNCATED_MESSAGE, 'api_error');
+      : this.#error(TRUNCATED_MESSAGE, UPSTREAM_STREAM_FAILURE.anthropicType);
   }
 
-  fail(message: string): string[] {
-    return this.#terminated ? [] : this.#error(message, 'api_error');
+  fail(message: string, failure: StreamFailure = UPSTREAM_STREAM_FAILURE): string[] {
+    return this.#terminated ? [] : this.#error(message, failure.anthropicType);
   }
 }
 

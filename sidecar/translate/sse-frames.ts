@@ -1,5 +1,6 @@
 // SSE frames as written to the caller. Anthropic clients ignore events without an `event:` line, so
 // every Anthropic frame is named; OpenAI chunks are unnamed, as OpenAI sends them.
+import type { StreamFailure } from './types.ts';
 
 export const DONE_FRAME = 'data: [DONE]\n\n';
 
@@ -23,3 +24,10 @@ export function openAiStreamErrorFrame(message: string, code: string, type = 'ap
 export function anthropicStreamErrorFrame(message: string, type: string): string {
   return eventFrame('error', { type: 'error', error: { type, message } });
 }
+
+/** A stream the upstream broke (cut, stalled, failed): what fail() writes unless told otherwise. */
+export const UPSTREAM_STREAM_FAILURE: StreamFailure = {
+  code: 'upstream_stream_error',
+  type: 'api_error',
+  anthropicType: 'api_error',
+};

@@ -1,14 +1,14 @@
 // Upstream bytes → a stream translator → frames to write. SSE framing is eventsource-parser's job
 // (chunk boundaries anywhere, CRLF, comments, multi-line data); the translators only see whole events.
 import { createParser } from 'eventsource-parser';
-import type { StreamTranslator } from './types.ts';
+import type { StreamFailure, StreamTranslator } from './types.ts';
 
 export interface SsePipe {
   /** Upstream bytes (any split); returns the frames now ready for the caller. */
   feed(chunk: Uint8Array | string): string[];
   /** The upstream body ended. An incomplete trailing event is discarded, as SSE specifies. */
   end(): string[];
-  fail(message: string): string[];
+  fail(message: string, failure?: StreamFailure): string[];
 }
 
 export function sseTranslatorPipe(translator: StreamTranslator): SsePipe {
@@ -33,8 +33,8 @@ export function sseTranslatorPipe(translator: StreamTranslator): SsePipe {
       parser.feed(decoder.decode());
       return [...drain(), ...translator.end()];
     },
-    fail(message) {
-      return [...drain(), ...translator.fail(message)];
+    fail(message, failure) {
+      return [...drain(), ...translator.fail(message, failure)];
     },
   };
 }

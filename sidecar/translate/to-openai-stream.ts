@@ -5,12 +5,11 @@ import type { NeutralError } from './error-classify.ts';
 import { OPENAI_ERROR_CODES, openAiErrorType } from './error-render.ts';
 import { isRecord, parseJson, type JsonObject } from './json.ts';
 import { OpenAiChunkWriter, type ChunkMeta } from './openai-chunks.ts';
-import { DONE_FRAME, openAiStreamErrorFrame } from './sse-frames.ts';
+import { DONE_FRAME, openAiStreamErrorFrame, UPSTREAM_STREAM_FAILURE } from './sse-frames.ts';
 import { StreamStateView } from './stream-state.ts';
-import type { SseEvent, StreamTranslator } from './types.ts';
+import type { SseEvent, StreamFailure, StreamTranslator } from './types.ts';
 
 export const TRUNCATED_MESSAGE = 'upstream stream ended before the answer was complete';
-export const STREAM_ERROR_CODE = 'upstream_stream_error';
 
 export abstract class ToOpenAiStream extends StreamStateView implements StreamTranslator {
   protected readonly writer: OpenAiChunkWriter;
@@ -46,23 +45,25 @@ export abstract class ToOpenAiStream extends StreamStateView implements StreamTr
     return [...usage, DONE_FRAME];
   }
 
-  protected errorFrames(
-    error: Pick<NeutralError, 'message' | 'kind'>,
-    code = OPENAI_ERROR_CODES[error.kind],
-  ): string[] {
+  /** The upstream's own in-band error, labelled in OpenAI's terms. */
+  protected errorFrames(error: Pick<NeutralError, 'message' | 'kind'>): string[] {
+    return this.#failed(error.message, OPENAI_ERROR_CODES[error.kind], openAiErrorType(error.kind));
+  }
+
+  #failed(message: string, code: string, type: string): string[] {
     this.#terminated = true;
-    this.state.error = error.message;
-    return [openAiStreamErrorFrame(error.message, code, openAiErrorType(error.kind))];
+    this.state.error = message;
+    return [openAiStreamErrorFrame(message, code, type)];
   }
 
   end(): string[] {
     if (this.#terminated) return [];
     if (this.state.finishReason !== undefined) return this.close();
-    return this.errorFrames({ message: TRUNCATED_MESSAGE, kind: 'server' }, STREAM_ERROR_CODE);
+    return this.fail(TRUNCATED_MESSAGE);
   }
 
-  fail(message: string): string[] {
+  fail(message: string, failure: StreamFailure = UPSTREAM_STREAM_FAILURE): string[] {
     if (this.#terminated) return [];
-    return this.errorFrames({ message, kind: 'server' }, STREAM_ERROR_CODE);
+    return this.#failed(message, failure.code, failure.type);
   }
 }

@@ -69,6 +69,16 @@ export interface SseEvent {
   data: string;
 }
 
+/** How an in-band error written by fail() is labelled in each dialect. */
+export interface StreamFailure {
+  /** OpenAI `code`: upstream_stream_error, or the sidecar's own code (shutting_down). */
+  code: string;
+  /** OpenAI `type`. */
+  type: string;
+  /** Anthropic's error `type` (api_error, overloaded_error, …). */
+  anthropicType: string;
+}
+
 /**
  * A stateful stream translator. `push` and `end` return SSE frames ready to write ("...\n\n").
  * `finishReason` is always in OpenAI terms (stop, length, tool_calls, content_filter).
@@ -77,8 +87,12 @@ export interface StreamTranslator {
   push(event: SseEvent): string[];
   /** The upstream body ended: closes the downstream stream properly, or with an in-band error. */
   end(): string[];
-  /** The upstream failed mid-stream (timeout, reset): an in-band error frame unless already ended. */
-  fail(message: string): string[];
+  /**
+   * The stream failed mid-way: an in-band error frame unless already ended. By default the upstream is
+   * blamed (timeout, reset: UPSTREAM_STREAM_FAILURE); `failure` says otherwise (the sidecar
+   * cut it when its drain window closed).
+   */
+  fail(message: string, failure?: StreamFailure): string[];
   /** The upstream sent its own end marker (message_stop, [DONE], a Gemini finishReason). */
   readonly completed: boolean;
   /**

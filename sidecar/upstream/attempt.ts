@@ -27,6 +27,8 @@ export type AttemptResult =
       usage?: Usage;
       costUSD?: number;
       streamError?: string;
+      /** Set when the sidecar itself cut the stream (its drain window closed): its error code, e.g. shutting_down. */
+      streamErrorCode?: string;
       ttftMs?: number;
       finishReason?: string;
       /** What the caller received, kept only when the route caches: the JSON body or the SSE frames. */
@@ -70,6 +72,8 @@ export async function runAttempt(
     const why = `provider type ${spec.type} does not serve ${call.operation} requests`;
     return { kind: 'unsuitable', error: new TurnoutError('invalid_request', why) };
   }
+  // A sampled call tells a real upstream which attempt span it comes from (W3C traceparent).
+  if (call.traceUpstream && !spec.simulated) call.traceUpstream(call, request.headers, attemptNumber);
   const shaper = shaperFor(adapter.wireDialect, call.caller, {
     model: t.model.name,
     requestedModel: call.features.model,
@@ -160,9 +164,10 @@ function upstreamError(
   who: string,
   call: Call,
 ): AttemptResult {
-  const { neutral, bytes: shaped } = shaper.error(status, body);
-  // An upstream may echo the key it was sent; this body can go back to the caller as is.
-  const bytes = call.redactor ? call.redactor.redactBytes(shaped) : shaped;
+  // An upstream may echo the key it was sent, plainly or JSON-escaped, and its error can go back to the
+  // caller as is: scrubbed before it is shaped, so no translation or excerpt of it can hold the key.
+  const clean = call.redactor ? call.redactor.redactBytes(body) : body;
+  const { neutral, bytes } = shaper.error(status, clean);
   const retryAfterMs = parseRetryAfter(headers['retry-after']);
   const failure: AttemptFailure = {
     failureClass: classifyStatus(status),

@@ -10,6 +10,7 @@ import type { TurnoutError } from '../errors.ts';
 import type { Candidate } from './candidates.ts';
 import type { SecretRedactor } from '../telemetry/redact.ts';
 import type { CallContent } from '../telemetry/content.ts';
+import type { TraceUpstream } from '../telemetry/call-hooks.ts';
 
 /** Everything one caller request carries through routing and its attempts. */
 export interface Call {
@@ -54,6 +55,8 @@ export interface Call {
   traced?: boolean;
   captureContent?: boolean;
   redactor?: SecretRedactor;
+  /** Tracing on: sets an upstream attempt's traceparent when the call is sampled (telemetry/tracing.ts). */
+  traceUpstream?: TraceUpstream | undefined;
   /** Prompt, then completion, when content capture is on. */
   content?: CallContent;
   /** The eligible candidates in try order, kept only when traced. */

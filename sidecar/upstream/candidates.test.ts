@@ -17,7 +17,8 @@ import { AffinityStore, LatencyTracker } from '../health/index.ts';
 import type { SidecarState } from '../runtime-state.ts';
 import { buildRuntime } from '../snapshot/runtime.ts';
 import { targetKey, type Call, type SkipRecord } from './call.ts';
-import { candidatesFor, headerValue, routeKeyOf, type Candidate } from './candidates.ts';
+import { candidatesFor, explicitOutputCap, headerValue, routeKeyOf, type Candidate } from './candidates.ts';
+import { InvalidRequest } from '../translate/index.ts';
 
 function reference(call: Call): { candidates: Candidate[]; skipped: SkipRecord[] } {
   const route = call.route.route;
@@ -236,5 +237,31 @@ describe('candidatesFor', () => {
     );
     // The generator must reach what can go wrong: several candidates put in order by a strategy.
     assert.ok(ordered > 100, `only ${ordered} calls had several candidates to order`);
+  });
+});
+
+describe('explicitOutputCap', () => {
+  const cap = (body: Record<string, unknown>) => explicitOutputCap({ body } as unknown as Call);
+
+  it('takes the first cap set: max_completion_tokens, max_tokens, then Responses max_output_tokens', () => {
+    assert.equal(cap({ max_completion_tokens: 10, max_tokens: 20 }), 10);
+    assert.equal(cap({ max_tokens: 20, max_output_tokens: 30 }), 20);
+    assert.equal(cap({ max_output_tokens: 30 }), 30);
+    assert.equal(cap({ max_tokens: null }), undefined);
+    assert.equal(
+      cap({ max_tokens: 0 }),
+      undefined,
+      "one the upstream will refuse: not the sidecar's to charge",
+    );
+  });
+
+  it('refuses a cap that is not a number with a 400 naming it (budgets are charged by it)', () => {
+    for (const param of ['max_completion_tokens', 'max_tokens', 'max_output_tokens'])
+      for (const value of [{ toString: 1 }, { valueOf: 1 }, '100', [5], true])
+        assert.throws(
+          () => cap({ [param]: value }),
+          (e: unknown) => e instanceof InvalidRequest && e.param === param && e.status === 400,
+          `${param}: ${JSON.stringify(value)}`,
+        );
   });
 });

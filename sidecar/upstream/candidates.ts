@@ -1,6 +1,7 @@
 import type { SnapshotModel, SnapshotRoute, SnapshotTarget } from '../../api/index.ts';
 import { weightedOrder } from '../routing/strategy.ts';
 import type { RuntimeProvider, RuntimeRoute, RuntimeSnapshot } from '../snapshot/runtime.ts';
+import { InvalidRequest } from '../translate/index.ts';
 import { targetKey, type Call, type SkipRecord, type TargetKey } from './call.ts';
 
 /** One target a call may use. Shared by every call on its route (resolved once per snapshot): read-only. */
@@ -180,14 +181,23 @@ export function headerValue(v: string | string[] | undefined): string | undefine
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** The fields that cap a request's output, the first one set winning (chat's current, chat's old, Responses). */
+const OUTPUT_CAPS = ['max_completion_tokens', 'max_tokens', 'max_output_tokens'] as const;
+
+/**
+ * The request's own output cap; undefined when it sets none (or one the upstream will refuse, such as 0).
+ * Budgets and limits are charged by it, so a cap that is not a number is refused here, naming it.
+ */
 export function explicitOutputCap(call: Call): number | undefined {
-  const body = call.body as {
-    max_tokens?: unknown;
-    max_completion_tokens?: unknown;
-    max_output_tokens?: unknown;
-  };
-  const cap = Number(body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens);
-  return Number.isFinite(cap) && cap > 0 ? cap : undefined;
+  const body = call.body as Partial<Record<(typeof OUTPUT_CAPS)[number], unknown>>;
+  let cap: number | undefined;
+  for (const param of OUTPUT_CAPS) {
+    const value = body[param];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'number') throw new InvalidRequest(param, 'must be a number');
+    cap ??= value;
+  }
+  return cap !== undefined && Number.isFinite(cap) && cap > 0 ? cap : undefined;
 }
 
 /** Output tokens the request may produce: its own cap, else a conservative default for rate limits. */

@@ -148,8 +148,9 @@ async function tryCandidate(
   if (result.kind === 'served') {
     const tokens = result.usage && result.usage.inputTokens + result.usage.outputTokens;
     // A stream that broke after it was committed was served, yet the upstream failed it (a caller who
-    // left says nothing about the upstream).
-    const broken = result.streamError !== undefined && result.status !== 499;
+    // left, or the sidecar cutting it at shutdown, says nothing about the upstream).
+    const broken =
+      result.streamError !== undefined && result.status !== 499 && result.streamErrorCode === undefined;
     gate.done({
       breaker: broken ? 'failure' : 'success',
       answered: true,

@@ -2,7 +2,15 @@ import { once } from 'node:events';
 import type { UpstreamBody } from '../providers/upstream-body.ts';
 import type { SnapshotModel } from '../../api/index.ts';
 import { costUSD, type Usage } from '../accounting/usage.ts';
-import { sseTranslatorPipe, type SsePipe, type StreamTranslator } from '../translate/index.ts';
+import {
+  anthropicErrorType,
+  kindFromStatus,
+  sseTranslatorPipe,
+  type SsePipe,
+  type StreamFailure,
+  type StreamTranslator,
+} from '../translate/index.ts';
+import type { SecretRedactor } from '../telemetry/redact.ts';
 import type { AttemptResult } from './attempt.ts';
 import type { Call } from './call.ts';
 import { TimeoutError } from './classify.ts';
@@ -55,8 +63,11 @@ export async function pipeStream(
   const recorded = call.recordAnswer ? ([] as string[]) : undefined;
   const sentHeaders = { ...headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' };
   if (!held) res.writeHead(200, sentHeaders);
-  const write = async (frames: string[]) => {
-    if (frames.length === 0) return;
+  const write = async (ready: string[]) => {
+    if (ready.length === 0) return;
+    // Once the upstream has sent an error event, what follows may quote it — and the key it was sent.
+    // Content frames before that are written untouched: no per-frame cost on the way to the first token.
+    const frames = a.translator.error !== undefined && call.redactor ? scrubbed(ready, call.redactor) : ready;
     if (held) {
       held.push(...frames);
       return;
@@ -72,6 +83,7 @@ export async function pipeStream(
     a.idleMs,
   );
   let graceSet = false;
+  let cut: TurnoutError | undefined;
   try {
     await write(start.frames);
     let ended = start.ended;
@@ -97,7 +109,7 @@ export async function pipeStream(
     if (!ended) await write(pipe.end());
   } catch (err) {
     // The sidecar itself cut the call (its drain window closed): the caller is still there to be told.
-    const cut = call.clientSignal.reason instanceof TurnoutError ? call.clientSignal.reason : undefined;
+    cut = call.clientSignal.reason instanceof TurnoutError ? call.clientSignal.reason : undefined;
     // The provider bills what it generated until it saw the disconnect: report the usage seen so far.
     if (call.clientSignal.aborted && !cut)
       return { kind: 'served', status: 499, ttftMs, streamError: 'caller disconnected', ...billed(a) };
@@ -106,7 +118,8 @@ export async function pipeStream(
       a.translator.finishReason !== undefined && (reason instanceof TimeoutError || cut !== undefined);
     const why =
       cut?.message ?? `upstream stream failed: ${reason instanceof Error ? reason.message : String(reason)}`;
-    const frames = finished ? pipe.end() : pipe.fail(call.redactor ? call.redactor.redact(why) : why);
+    const told = call.redactor ? call.redactor.redact(why) : why;
+    const frames = finished ? pipe.end() : pipe.fail(told, cut && failureOf(cut));
     await write(frames).catch(() => undefined);
     if (!finished) body.destroy();
   } finally {
@@ -150,6 +163,7 @@ export async function pipeStream(
     ...(cost !== undefined && { costUSD: cost }),
     ...(a.translator.finishReason !== undefined && { finishReason: a.translator.finishReason }),
     ...(streamError !== undefined && { streamError }),
+    ...(streamError !== undefined && cut !== undefined && { streamErrorCode: cut.code }),
     ...(recorded && streamError === undefined && { recorded: { headers: sentHeaders, frames: recorded } }),
   };
 }
@@ -180,4 +194,25 @@ function billed(a: StreamAttempt): { usage?: Usage; costUSD?: number } {
   if (usage === undefined) return {};
   const cost = costUSD(usage, a.model.pricing);
   return cost === undefined ? { usage } : { usage, costUSD: cost };
+}
+
+/** The in-band error for a stream the sidecar cut itself: its own code, not the upstream's failure. */
+function failureOf(cut: TurnoutError): StreamFailure {
+  return {
+    code: cut.code,
+    type: cut.type,
+    anthropicType: anthropicErrorType({ status: cut.status, kind: kindFromStatus(cut.status) }),
+  };
+}
+
+/** Frames that may quote an upstream's error text, with its secrets (plain or JSON-escaped) replaced. */
+function scrubbed(frames: string[], redactor: SecretRedactor): string[] {
+  return frames.map((frame) =>
+    frame
+      .split('\n')
+      .map((line) =>
+        line.startsWith('data: ') ? `data: ${redactor.redactJson(line.slice(6))}` : redactor.redact(line),
+      )
+      .join('\n'),
+  );
 }

@@ -3,7 +3,7 @@ import { deliveryOf, type AnswerStep } from './delivery.ts';
 import type { Dialect, Route } from './dialects/dialect.ts';
 import type { Reply } from './reply.ts';
 import type { StatusStep, Step, StreamErrorStep } from './types.ts';
-import { writeJson, writeStream } from './writers.ts';
+import { writeJson, writeRaw, writeStream } from './writers.ts';
 
 const CACHE_LIMIT = 512;
 
@@ -42,9 +42,10 @@ export async function respond(step: Step, turn: Turn): Promise<void> {
 
 export function sendStatus(step: StatusStep, turn: Pick<Turn, 'reply' | 'dialect'>): Promise<void> {
   const { status, message, errorCode } = step;
-  const body = step.body ?? turn.dialect.errorBody({ status, message, code: errorCode });
   const headers = { ...turn.dialect.replyHeaders(), ...step.headers };
   if (step.retryAfter !== undefined) headers['retry-after'] = step.retryAfter;
+  if (step.raw !== undefined) return writeRaw(turn.reply, status, Buffer.from(step.raw), headers);
+  const body = step.body ?? turn.dialect.errorBody({ status, message, code: errorCode });
   return writeJson(turn.reply, status, Buffer.from(JSON.stringify(body)), headers);
 }
 
@@ -73,6 +74,7 @@ function errorStatus(step: StreamErrorStep): StatusStep {
 }
 
 function errorEvent(step: StreamErrorStep, { route, dialect }: Turn): string | undefined {
+  if (step.frame !== undefined) return step.frame;
   const { status, message, errorCode } = errorStatus(step);
   return route.streamError?.(dialect.errorBody({ status, message, code: errorCode }));
 }

@@ -47,8 +47,13 @@ export interface StatusStep extends Delay {
   kind: 'status';
   status: number;
   retryAfter?: string;
-  /** Sent verbatim instead of the dialect's error JSON. */
+  /** Sent (as JSON) instead of the dialect's error JSON. */
   body?: unknown;
+  /**
+   * Sent as these exact bytes instead of any JSON: a proxy's HTML page, or JSON written by hand (with
+   * \u escapes). Content type text/plain unless `headers` says otherwise.
+   */
+  raw?: string;
   /** OpenAI `code`, Anthropic `error.type`, Gemini `status`. */
   errorCode?: string;
   message?: string;
@@ -97,6 +102,8 @@ export interface StreamErrorStep extends AnswerFields, Delay {
   status?: number;
   errorCode?: string;
   message?: string;
+  /** The error event as these exact bytes (a whole SSE event, blank line included) instead of the dialect's. */
+  frame?: string;
 }
 
 export interface NoDoneStep extends AnswerFields, Delay {

@@ -6,6 +6,18 @@ import { SSE_HEADERS } from './sse.ts';
 const JSON_TYPE = 'application/json';
 const MALFORMED_JSON = Buffer.from('{not json');
 
+/** A body exactly as given (text/plain unless `headers` names a content type). */
+export function writeRaw(
+  reply: Reply,
+  status: number,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<void> {
+  reply.res.writeHead(status, { 'content-type': 'text/plain', ...headers, 'content-length': body.length });
+  reply.res.end(body);
+  return Promise.resolve();
+}
+
 /** A JSON response; faults apply to the body bytes since there are no chunks to count. */
 export async function writeJson(
   reply: Reply,

@@ -1,29 +1,19 @@
 // A budget's route:<name> redirect moves a call, not its constraints: the providerTags of the route it
 // matched still decide where it may go, and its answer is cached under the route that served it.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { chat, harness, type Harness } from './harness.ts';
+import { describe, it } from 'node:test';
+import * as manifest from '../helpers/manifests.ts';
+import { chat, sharedHarness } from './harness.ts';
 import { providersYaml } from './manifests.ts';
 
-let h: Harness;
-before(async () => {
-  h = await harness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.primary.reset();
-  h.secondary.reset();
-});
+const h = sharedHarness();
 
 // primary is the HIPAA provider; secondary is not. Route cheap prefers secondary, and also serves
 // untagged "smart" calls. A call that may cost more than $0.005 (max_tokens 1000 ≈ $0.01) is over
 // budget and moves from phi to cheap.
-const policy = (cache = '') => `
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
+const policy = (cache = '') =>
+  manifest.routingPolicy(
+    `
     - name: phi
       match: { model: ["smart"], tags: { sensitivity: phi } }
       targets: [{ provider: primary, model: gpt-4o }]
@@ -32,9 +22,9 @@ ${cache}
     - name: cheap
       match: { model: ["smart", "cheap"] }
       targets: [{ provider: secondary, model: backup-model }, { provider: primary, model: gpt-4o }]
-${cache}
-  budgets:
-    - { name: daily, limitUSD: 0.005, window: day, scope: policy, action: "route:cheap" }`;
+${cache}`,
+    '  budgets:\n    - { name: daily, limitUSD: 0.005, window: day, scope: policy, action: "route:cheap" }',
+  );
 const providers = () =>
   providersYaml(
     h.primary.url,

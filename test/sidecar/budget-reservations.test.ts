@@ -2,37 +2,27 @@
 // max_tokens, prompts made mostly of tool schemas, streams the caller leaves, cascades that pay for
 // rejected answers. And a refusal says why: spent, reserved by calls in flight, or a call too large.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import * as manifest from '../helpers/manifests.ts';
 import { budgetUsedUSD } from './budget-metrics.ts';
-import { chat, errorOf, harness, type Harness } from './harness.ts';
+import { chat, errorOf, sharedHarness } from './harness.ts';
 import { providersYaml } from './manifests.ts';
 
-let h: Harness;
-before(async () => {
-  h = await harness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.primary.reset();
-  h.secondary.reset();
-});
+const h = sharedHarness();
 
 const providers = (primaryModelExtra = '') =>
   providersYaml(h.primary.url, h.secondary.url).replace(
     'pricing: { input: 2.5, output: 10 }, capabilities',
     `pricing: { input: 2.5, output: 10 }, ${primaryModelExtra}capabilities`,
   );
-const budgeted = (limitUSD: number, route = '      targets: [{ provider: primary, model: gpt-4o }]') => `
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
-    - name: smart
+const budgeted = (limitUSD: number, route = '      targets: [{ provider: primary, model: gpt-4o }]') =>
+  manifest.routingPolicy(
+    `    - name: smart
       match: { model: ["smart"] }
-${route}
-  budgets:
-    - { name: daily, limitUSD: ${limitUSD}, window: day, scope: policy, action: reject }`;
+${route}`,
+    `  budgets:
+    - { name: daily, limitUSD: ${limitUSD}, window: day, scope: policy, action: reject }`,
+  );
 
 const statuses = async (calls: Promise<Response>[]) => {
   const results = await Promise.all(calls);
@@ -78,17 +68,7 @@ describe('budget reservations hold against real usage', () => {
     h.primary.setDefault({ kind: 'ok', chunks: 8, chunkDelayMs: 200, usage: { completionTokens: 1000 } });
     for (let i = 0; i < 5; i++) {
       const leave = new AbortController();
-      const res = await fetch(`${t.url}/v1/chat/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          model: 'smart',
-          stream: true,
-          max_tokens: 1000,
-          messages: [{ role: 'user', content: 'hello' }],
-        }),
-        signal: leave.signal,
-      });
+      const res = await chat(t.url, { stream: true, max_tokens: 1000 }, {}, leave.signal);
       assert.equal(res.status, 200);
       const reader = (res.body as ReadableStream<Uint8Array>).getReader();
       let got = '';

@@ -2,33 +2,28 @@
 // drops a call in flight across a reload.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startFakeProvider, type FakeProvider } from '../fakes/index.ts';
-import { configDir, startTurnout, type TurnoutProcess } from '../helpers/turnout-process.ts';
+import type { FakeProvider } from '../fakes/index.ts';
+import { closeAll, startFakeUpstreams } from '../helpers/fake-upstreams.ts';
+import { devProcesses, startTurnout } from '../helpers/turnout-process.ts';
 import { policyYaml, providersYaml } from './manifests.ts';
 
 let primary: FakeProvider;
 let secondary: FakeProvider;
-const started: TurnoutProcess[] = [];
-const dirs: { remove: () => Promise<void> }[] = [];
+const dev = devProcesses();
 
 before(async () => {
-  primary = await startFakeProvider({ dialect: 'openai' });
-  secondary = await startFakeProvider({ dialect: 'openai' });
+  ({ primary, secondary } = await startFakeUpstreams({ primary: 'openai', secondary: 'openai' }));
 });
 
 after(async () => {
-  for (const t of started) await t.stop();
-  for (const d of dirs) await d.remove();
-  await primary?.close();
-  await secondary?.close();
+  await dev.closeAll();
+  await closeAll({ primary, secondary });
 });
 
+/** `turnout dev` on these files, as soon as it serves: some tests start it on a config that does not load. */
 async function run(files: Record<string, string>) {
-  const config = await configDir(files);
-  dirs.push(config);
-  const turnout = await startTurnout(['dev', '--config', config.dir, '--listen', '127.0.0.1:0']);
-  started.push(turnout);
-  return { config, turnout };
+  const turnout = await dev.start(files, { servingOnly: true });
+  return { config: turnout.config, turnout };
 }
 
 const chat = (url: string, model = 'smart') =>
@@ -141,25 +136,14 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 50
 
 describe('the routing port is loopback only', () => {
   it('refuses to bind a non-loopback address, and serves health and metrics on a separate port', async () => {
-    const { config } = await run({
-      'providers.yaml': providersYaml(primary.url, secondary.url),
-      'policy.yaml': policyYaml(),
-    });
+    const t = await dev.start(
+      { 'providers.yaml': providersYaml(primary.url, secondary.url), 'policy.yaml': policyYaml() },
+      { args: ['--metrics-listen', '0.0.0.0:0'] },
+    );
     await assert.rejects(
-      startTurnout(['dev', '--config', config.dir, '--listen', '0.0.0.0:0']),
+      startTurnout(['dev', '--config', t.config.dir, '--listen', '0.0.0.0:0']),
       /must bind a loopback address .* can spend this pod's provider credentials/,
     );
-    const t = await startTurnout([
-      'dev',
-      '--config',
-      config.dir,
-      '--listen',
-      '127.0.0.1:0',
-      '--metrics-listen',
-      '0.0.0.0:0',
-    ]);
-    started.push(t);
-    await t.waitForLine(/loaded snapshot/);
     const metricsUrl = /metrics on (http:\/\/\S+)/.exec(await t.waitForLine(/metrics on/))?.[1] ?? '';
     assert.equal((await fetch(`${metricsUrl}/readyz`)).status, 200);
     assert.match(await (await fetch(`${metricsUrl}/metrics`)).text(), /turnout_requests_total/);

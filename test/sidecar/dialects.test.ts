@@ -4,72 +4,55 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { startFakeProvider, type FakeProvider } from '../fakes/index.ts';
-import { configDir, startTurnout, type TurnoutProcess } from '../helpers/turnout-process.ts';
+import { closeAll, resetAll, startFakeUpstreams, type FakeUpstreams } from '../helpers/fake-upstreams.ts';
+import * as manifest from '../helpers/manifests.ts';
+import { startDev, type DevTurnout } from '../helpers/turnout-process.ts';
 
 const KEYS = { openai: 'sk-oa-0000', anthropic: 'sk-an-1111', gemini: 'gm-2222' };
-let fakes: Record<'openai' | 'anthropic' | 'gemini', FakeProvider>;
-let turnout: TurnoutProcess;
-let dir: { remove(): Promise<void> };
+let fakes: FakeUpstreams<'openai' | 'anthropic' | 'gemini'>;
+let turnout: DevTurnout;
 let openai: OpenAI;
 let anthropic: Anthropic;
 
-const manifests = (f: typeof fakes) => `
-apiVersion: v1
-kind: Secret
-metadata: { name: keys, namespace: t }
-stringData: { oa: ${KEYS.openai}, an: ${KEYS.anthropic}, gm: ${KEYS.gemini} }
----
-apiVersion: turnout.dev/v1alpha1
-kind: ModelProvider
-metadata: { name: oa, namespace: t }
-spec:
-  type: openai
-  endpoint: ${f.openai.url}
-  auth: { secretRef: { name: keys, key: oa } }
-  models: [{ name: gpt-4o, pricing: { input: 2.5, output: 10 }, capabilities: [chat, streaming, tools, json] }]
----
-apiVersion: turnout.dev/v1alpha1
-kind: ModelProvider
-metadata: { name: an, namespace: t }
-spec:
-  type: anthropic
-  endpoint: ${f.anthropic.url}
-  auth: { secretRef: { name: keys, key: an } }
-  models: [{ name: claude-sonnet-4-6, maxOutputTokens: 8192, pricing: { input: 3, output: 15, cachedInput: 0.3 }, capabilities: [chat, streaming, tools, json] }]
----
-apiVersion: turnout.dev/v1alpha1
-kind: ModelProvider
-metadata: { name: gm, namespace: t }
-spec:
-  type: gemini
-  endpoint: ${f.gemini.url}
-  auth: { secretRef: { name: keys, key: gm } }
-  models: [{ name: gemini-2.5-flash, pricing: { input: 0.3, output: 2.5 }, capabilities: [chat, streaming, tools, json] }]
----
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
+const manifests = (f: typeof fakes) =>
+  manifest.file(
+    manifest.secret({ oa: KEYS.openai, an: KEYS.anthropic, gm: KEYS.gemini }),
+    manifest.modelProvider({
+      name: 'oa',
+      type: 'openai',
+      endpoint: f.openai.url,
+      key: 'oa',
+      models:
+        '[{ name: gpt-4o, pricing: { input: 2.5, output: 10 }, capabilities: [chat, streaming, tools, json] }]',
+    }),
+    manifest.modelProvider({
+      name: 'an',
+      type: 'anthropic',
+      endpoint: f.anthropic.url,
+      key: 'an',
+      models:
+        '[{ name: claude-sonnet-4-6, maxOutputTokens: 8192, pricing: { input: 3, output: 15, cachedInput: 0.3 }, capabilities: [chat, streaming, tools, json] }]',
+    }),
+    manifest.modelProvider({
+      name: 'gm',
+      type: 'gemini',
+      endpoint: f.gemini.url,
+      key: 'gm',
+      models:
+        '[{ name: gemini-2.5-flash, pricing: { input: 0.3, output: 2.5 }, capabilities: [chat, streaming, tools, json] }]',
+    }),
+    manifest.routingPolicy(`
     - { name: openai, match: { model: ["to-openai"] }, targets: [{ provider: oa, model: gpt-4o }] }
     - { name: anthropic, match: { model: ["to-anthropic"] }, targets: [{ provider: an, model: claude-sonnet-4-6 }] }
     - { name: gemini, match: { model: ["to-gemini"] }, targets: [{ provider: gm, model: gemini-2.5-flash }] }
     - name: mixed
       match: { model: ["to-mixed"] }
-      targets: [{ provider: oa, model: gpt-4o }, { provider: an, model: claude-sonnet-4-6 }]
-`;
+      targets: [{ provider: oa, model: gpt-4o }, { provider: an, model: claude-sonnet-4-6 }]`),
+  );
 
 before(async () => {
-  fakes = {
-    openai: await startFakeProvider({ dialect: 'openai' }),
-    anthropic: await startFakeProvider({ dialect: 'anthropic' }),
-    gemini: await startFakeProvider({ dialect: 'gemini' }),
-  };
-  const config = await configDir({ 'all.yaml': manifests(fakes) });
-  dir = config;
-  turnout = await startTurnout(['dev', '--config', config.dir, '--listen', '127.0.0.1:0']);
-  await turnout.waitForLine(/loaded snapshot/);
+  fakes = await startFakeUpstreams({ openai: 'openai', anthropic: 'anthropic', gemini: 'gemini' });
+  turnout = await startDev({ 'all.yaml': manifests(fakes) });
   openai = new OpenAI({
     baseURL: `${turnout.url}/v1`,
     apiKey: 'sk-app-openai',
@@ -80,14 +63,11 @@ before(async () => {
 });
 
 after(async () => {
-  await turnout?.stop();
-  for (const f of Object.values(fakes ?? {})) await f.close();
-  await dir?.remove();
+  await turnout?.close();
+  await closeAll(fakes);
 });
 
-beforeEach(() => {
-  for (const f of Object.values(fakes)) f.reset();
-});
+beforeEach(() => resetAll(fakes));
 
 const weatherTool = {
   type: 'function' as const,

@@ -1,8 +1,10 @@
 // Set-up for the failover tests: fake OpenAI and Anthropic upstreams plus an OpenAI backup, and a
 // `turnout dev --json` process on the manifests a test file writes. Each call names its own model (a
 // route matches `prefix-*`), so the JSON decision log line of that very call can be read back.
-import { startFakeProvider, type FakeProvider } from '../fakes/index.ts';
-import { configDir, startTurnout, type TurnoutProcess } from '../helpers/turnout-process.ts';
+import type { FakeProvider } from '../fakes/index.ts';
+import { closeAll, resetAll, startFakeUpstreams } from '../helpers/fake-upstreams.ts';
+import * as manifest from '../helpers/manifests.ts';
+import { startDev, type TurnoutProcess } from '../helpers/turnout-process.ts';
 
 export interface Upstreams {
   oa: FakeProvider;
@@ -37,48 +39,15 @@ export interface DecisionJson {
   }[];
 }
 
-export const SECRET = `
-apiVersion: v1
-kind: Secret
-metadata: { name: keys, namespace: t }
-stringData: { k: sk-test-failover-0123456789 }
-`;
-
-/** A ModelProvider manifest; `extra` is YAML at spec level (timeouts, circuitBreaker). */
+/** A ModelProvider manifest reading Secret keys/k; `extra` is YAML at spec level (timeouts, circuitBreaker). */
 export function provider(name: string, type: string, url: string, models: string, extra = ''): string {
-  return `
-apiVersion: turnout.dev/v1alpha1
-kind: ModelProvider
-metadata: { name: ${name}, namespace: t }
-spec:
-  type: ${type}
-  endpoint: ${url}
-  auth: { secretRef: { name: keys, key: k } }
-  ${extra}
-  models: ${models}
-`;
-}
-
-export function policy(routes: string): string {
-  return `
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
-${routes}`;
+  return manifest.modelProvider({ name, type, endpoint: url, key: 'k', models, extra });
 }
 
 export async function startMesh(manifests: (u: Upstreams) => string[]): Promise<Mesh> {
-  const u: Upstreams = {
-    oa: await startFakeProvider({ dialect: 'openai' }),
-    an: await startFakeProvider({ dialect: 'anthropic' }),
-    backup: await startFakeProvider({ dialect: 'openai' }),
-  };
-  const dir = await configDir({ 'all.yaml': [SECRET, ...manifests(u)].join('---') });
-  const t = await startTurnout(['dev', '--config', dir.dir, '--listen', '127.0.0.1:0', '--json']);
-  await t.waitForLine(/loaded snapshot/);
-  const fakes = [u.oa, u.an, u.backup];
+  const u = await startFakeUpstreams({ oa: 'openai', an: 'anthropic', backup: 'openai' });
+  const secret = manifest.secret({ k: 'sk-test-failover-0123456789' });
+  const t = await startDev({ 'all.yaml': manifest.file(secret, ...manifests(u)) }, { args: ['--json'] });
   return {
     ...u,
     t,
@@ -86,13 +55,10 @@ export async function startMesh(manifests: (u: Upstreams) => string[]): Promise<
       const line = await t.waitForLine(new RegExp(`"requestedModel":"${model}"`));
       return JSON.parse(line) as DecisionJson;
     },
-    reset() {
-      for (const f of fakes) f.reset();
-    },
+    reset: () => resetAll(u),
     async close() {
-      await t.stop();
-      await dir.remove();
-      for (const f of fakes) await f.close();
+      await t.close();
+      await closeAll(u);
     },
   };
 }

@@ -1,25 +1,20 @@
 // Every retryable failure class is absorbed or turned into a clean, bounded error; nothing truncated is
 // presented as complete. Real turnout dev process, fake OpenAI upstreams with injected faults.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { chat, errorOf, harness, type Harness } from './harness.ts';
-import { providersYaml } from './manifests.ts';
+import * as manifest from '../helpers/manifests.ts';
 import type { TurnoutProcess } from '../helpers/turnout-process.ts';
+import { chat, errorOf, sharedHarness } from './harness.ts';
+import { providersYaml } from './manifests.ts';
 
-let h: Harness;
 let t: TurnoutProcess;
 let client: OpenAI;
 
 const FAST_TIMEOUTS = `circuitBreaker: { consecutiveFailures: 1000 }
   timeouts: { firstToken: 400ms, idle: 500ms, total: 1500ms }`;
 
-const policy = `
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
+const policy = manifest.routingPolicy(`
     - name: smart
       match: { model: ["smart"] }
       targets: [{ provider: primary, model: gpt-4o }]
@@ -28,21 +23,14 @@ spec:
       match: { model: ["solo"] }
       targets: [{ provider: primary, model: gpt-4o }]
       retry: { attempts: 2, backoff: { base: 100ms, max: 400ms } }
-      timeouts: { total: 2500ms }
-`;
+      timeouts: { total: 2500ms }`);
 
-before(async () => {
-  h = await harness();
-  t = await h.run({
-    'p.yaml': providersYaml(h.primary.url, h.secondary.url, FAST_TIMEOUTS),
+const h = sharedHarness(async (started) => {
+  t = await started.run({
+    'p.yaml': providersYaml(started.primary.url, started.secondary.url, FAST_TIMEOUTS),
     'r.yaml': policy,
   });
   client = new OpenAI({ baseURL: `${t.url}/v1`, apiKey: 'x', maxRetries: 0, logLevel: 'off' });
-});
-after(() => h.close());
-beforeEach(() => {
-  h.primary.reset();
-  h.secondary.reset();
 });
 
 async function streamText(model = 'smart') {

@@ -1,30 +1,60 @@
 // Property-based: generated and mutated request bodies against every inbound endpoint of a real
-// sidecar process. Whatever arrives, the answer is a well-formed success or a clear 4xx in the caller's
-// dialect — never a 500, never a hang — and the process stays up.
+// sidecar process, routed to a simulated provider and to fake OpenAI, Anthropic and Gemini upstreams
+// (so every translation runs). Whatever arrives, the answer is a well-formed success or a clear 4xx in
+// the caller's dialect — never a 500, never a hang — and the process stays up.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { startFakeProvider, type FakeProvider } from '../fakes/index.ts';
 import { configDir, startTurnout, type TurnoutProcess } from '../helpers/turnout-process.ts';
 
 let t: TurnoutProcess;
 let dir: Awaited<ReturnType<typeof configDir>>;
+const fakes: FakeProvider[] = [];
+
+const CAPABILITIES = '[chat, streaming, tools, json, vision, embeddings, responses]';
+const upstream = (type: string, url: string) => `
+apiVersion: turnout.dev/v1alpha1
+kind: ModelProvider
+metadata: { name: ${type}, namespace: t }
+spec:
+  type: ${type}
+  endpoint: ${url}
+  auth: { secretRef: { name: keys, key: k } }
+  models: [{ name: m, capabilities: ${CAPABILITIES} }]
+---`;
+
+/** The models a body may ask for: one route per upstream dialect, and the simulated provider. */
+const MODELS = ['x', 'openai', 'anthropic', 'gemini'];
 
 before(async () => {
+  for (const dialect of ['openai', 'anthropic', 'gemini'] as const)
+    fakes.push(await startFakeProvider({ dialect }));
+  const [openai, anthropic, gemini] = fakes as [FakeProvider, FakeProvider, FakeProvider];
   dir = await configDir({
     'all.yaml': `
+apiVersion: v1
+kind: Secret
+metadata: { name: keys, namespace: t }
+stringData: { k: fuzz-key-0123456789 }
+---${upstream('openai', openai.url)}${upstream('anthropic', anthropic.url)}${upstream('gemini', gemini.url)}
 apiVersion: turnout.dev/v1alpha1
 kind: ModelProvider
 metadata: { name: sim, namespace: t }
 spec:
   type: mock
   mock: { chunks: 3 }
-  models: [{ name: m, capabilities: [chat, streaming, tools, json, vision, embeddings] }]
+  models: [{ name: m, capabilities: ${CAPABILITIES} }]
 ---
 apiVersion: turnout.dev/v1alpha1
 kind: RoutingPolicy
 metadata: { name: p, namespace: t }
 spec:
-  routes: [{ name: all, match: { model: ["*"] }, targets: [{ provider: sim, model: m }] }]
+  routes:
+    - { name: openai, match: { model: ["openai"] }, targets: [{ provider: openai, model: m }] }
+    - { name: anthropic, match: { model: ["anthropic"] }, targets: [{ provider: anthropic, model: m }] }
+    - { name: gemini, match: { model: ["gemini"] }, targets: [{ provider: gemini, model: m }] }
+    - { name: all, match: { model: ["*"] }, targets: [{ provider: sim, model: m }] }
 `,
   });
   t = await startTurnout([
@@ -43,20 +73,58 @@ spec:
 after(async () => {
   await t?.stop();
   await dir?.remove();
+  for (const fake of fakes) await fake.close();
 });
 
 const validChat = { model: 'x', messages: [{ role: 'user', content: 'hi' }] };
 const validMessages = { model: 'x', max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] };
 
-/** A valid body with one field replaced by an arbitrary JSON value, or removed. */
+/** Objects String() and Number() cannot convert: neither toString nor valueOf is a function. */
+const unconvertible = fc.constantFrom<unknown>(
+  { toString: 1 },
+  { toString: 1, valueOf: 1 },
+  { toString: {} },
+);
+/** Names every plain object inherits: a lookup table must not find Object's "constructor". */
+const inherited = fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty');
+const trapValue = fc.oneof(unconvertible, inherited);
+/** Such values alone, and where a type goes in tool_choice, an image source and a tool's schema. */
+const traps = fc.oneof(
+  { arbitrary: trapValue, weight: 3 },
+  fc.record({ type: trapValue }),
+  trapValue.map((type) => [{ role: 'user', content: [{ type: 'image', source: { type } }] }]),
+  inherited.map((type) => [
+    {
+      type: 'function',
+      function: { name: 'f', parameters: { properties: { a: { type, format: 'date-time' } } } },
+    },
+  ]),
+);
+
+const KEYS = [
+  'stream',
+  'tools',
+  'tool_choice',
+  'response_format',
+  'system',
+  'input',
+  'max_tokens',
+  'max_completion_tokens',
+  'max_output_tokens',
+  'temperature',
+  'stop',
+];
+
+/** A valid body for one of the models, with one field replaced by an arbitrary JSON value or a trap, or removed. */
 const mutated = (base: Record<string, unknown>) =>
   fc
     .tuple(
-      fc.constantFrom(...Object.keys(base), 'stream', 'tools', 'response_format', 'system', 'input'),
-      fc.option(fc.jsonValue(), { nil: undefined }),
+      fc.constantFrom(...MODELS),
+      fc.constantFrom(...new Set([...Object.keys(base), ...KEYS])),
+      fc.option(fc.oneof(fc.jsonValue(), traps), { nil: undefined }),
     )
-    .map(([k, v]) => {
-      const copy: Record<string, unknown> = { ...base };
+    .map(([model, k, v]) => {
+      const copy: Record<string, unknown> = { ...base, model };
       if (v === undefined) delete copy[k];
       else copy[k] = v;
       return Buffer.from(JSON.stringify(copy));
@@ -64,7 +132,7 @@ const mutated = (base: Record<string, unknown>) =>
 
 const bodies = (base: Record<string, unknown>) =>
   fc.oneof(
-    mutated(base),
+    { arbitrary: mutated(base), weight: 4 }, // a valid body with one field wrong reaches the most code
     fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v))),
     fc.uint8Array({ maxLength: 512 }).map((b) => Buffer.from(b)),
     fc.string({ maxLength: 200 }).map((s) => Buffer.from(s)),
@@ -102,7 +170,7 @@ describe('fuzzing the HTTP edge', () => {
             if (dialect === 'anthropic') assert.equal(err.type, 'error');
           }
         }),
-        { numRuns: 120 },
+        { numRuns: 300 },
       );
       assert.equal((await fetch(`${t.url}/healthz`)).status, 200);
     });

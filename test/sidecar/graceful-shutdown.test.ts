@@ -210,13 +210,16 @@ describe('graceful shutdown of turnout dev', () => {
     await primary.waitFor((r) => r.stream === false && r.step === 'ok', 5000);
 
     t.child.kill('SIGTERM');
-    const openai = readOpenAiStream(await a.text);
+    const openaiText = await a.text;
+    const openai = readOpenAiStream(openaiText);
     assert.equal(openai.done, false, 'a cut stream never ends as if complete');
     assert.match(openai.error ?? '', /shutting down.*drain window/);
+    assert.match(openaiText, /"code":"shutting_down"/, 'the sidecar cut it: not an upstream_stream_error');
     assert.ok('echo:gpt-4o:long'.startsWith(openai.content), 'what was sent is a true prefix');
     assert.ok(openai.content.length < 'echo:gpt-4o:long'.length);
     const anthropic = await b.text;
     assert.match(anthropic, /event: error\ndata: .*shutting down/);
+    assert.match(anthropic, /"type":"overloaded_error"/);
     assert.doesNotMatch(anthropic, /message_stop/);
 
     const cut = await pending;

@@ -14,45 +14,33 @@ import { createSidecarServer } from '../../sidecar/http/server.ts';
 import { startSidecar, SidecarMetrics, SnapshotStore, Telemetry } from '../../sidecar/index.ts';
 import { createSidecarState } from '../../sidecar/runtime-state.ts';
 import { startFakeProvider, type FakeProvider } from '../fakes/index.ts';
-import { configDir, startTurnout, type TurnoutProcess } from '../helpers/turnout-process.ts';
+import * as manifest from '../helpers/manifests.ts';
+import { configDir, startDev, type ConfigDir, type DevTurnout } from '../helpers/turnout-process.ts';
 import { PRIMARY_KEY } from './manifests.ts';
 
 const manifests = (upstream: string) => ({
-  'all.yaml': `
-apiVersion: v1
-kind: Secret
-metadata: { name: keys, namespace: t }
-stringData: { primary: ${PRIMARY_KEY} }
----
-apiVersion: turnout.dev/v1alpha1
-kind: ModelProvider
-metadata: { name: primary, namespace: t }
-spec:
-  type: openai
-  endpoint: ${upstream}
-  auth: { secretRef: { name: keys, key: primary } }
-  models: [{ name: gpt-4o, capabilities: [chat, streaming] }]
----
-apiVersion: turnout.dev/v1alpha1
-kind: ModelProvider
-metadata: { name: sim, namespace: t }
-spec:
-  type: mock
-  mock: { latency: 1ms, chunks: 10, chunkInterval: 100ms }
-  models: [{ name: slow, capabilities: [chat, streaming] }]
----
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
+  'all.yaml': manifest.file(
+    manifest.secret({ primary: PRIMARY_KEY }),
+    manifest.modelProvider({
+      name: 'primary',
+      type: 'openai',
+      endpoint: upstream,
+      key: 'primary',
+      models: '[{ name: gpt-4o, capabilities: [chat, streaming] }]',
+    }),
+    manifest.mockProvider(
+      'sim',
+      '[{ name: slow, capabilities: [chat, streaming] }]',
+      '{ latency: 1ms, chunks: 10, chunkInterval: 100ms }',
+    ),
+    manifest.routingPolicy(`
     - name: mini
       match: { model: ["*mini*", "smart"] }
       targets: [{ provider: primary, model: gpt-4o }]
     - name: slow
       match: { model: ["slow"] }
-      targets: [{ provider: sim, model: slow }]
-`,
+      targets: [{ provider: sim, model: slow }]`),
+  ),
 });
 
 interface Answer {
@@ -99,19 +87,15 @@ const anthropicError = (a: Answer) => JSON.parse(a.text) as AnthropicError;
 
 describe('the HTTP edge of turnout dev', () => {
   let upstream: FakeProvider;
-  let t: TurnoutProcess;
-  let dir: Awaited<ReturnType<typeof configDir>>;
+  let t: DevTurnout;
 
   before(async () => {
     upstream = await startFakeProvider({ dialect: 'openai' });
-    dir = await configDir(manifests(upstream.url));
-    t = await startTurnout(['dev', '--config', dir.dir, '--listen', '127.0.0.1:0']);
-    await t.waitForLine(/loaded snapshot/);
+    t = await startDev(manifests(upstream.url));
   });
   after(async () => {
-    await t?.stop();
+    await t?.close();
     await upstream?.close();
-    await dir?.remove();
   });
   beforeEach(() => upstream.reset());
 
@@ -254,7 +238,7 @@ async function refusals(exporter: InMemorySpanExporter, count: number): Promise<
 
 describe('the HTTP edge in process', () => {
   let upstream: FakeProvider;
-  let dir: Awaited<ReturnType<typeof configDir>>;
+  let dir: ConfigDir;
   let store: SnapshotStore;
 
   before(async () => {

@@ -2,33 +2,22 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { startFakeProvider, type FakeProvider } from '../fakes/index.ts';
-import { configDir, startTurnout, type TurnoutProcess } from '../helpers/turnout-process.ts';
+import type { FakeProvider } from '../fakes/index.ts';
+import { closeAll, resetAll, startFakeUpstreams } from '../helpers/fake-upstreams.ts';
+import { startDev, type DevTurnout } from '../helpers/turnout-process.ts';
 import { policyYaml, PRIMARY_KEY, providersYaml } from './manifests.ts';
 
 let primary: FakeProvider;
 let secondary: FakeProvider;
-let turnout: TurnoutProcess;
-let config: Awaited<ReturnType<typeof configDir>>;
+let turnout: DevTurnout;
 let client: OpenAI;
 
 before(async () => {
-  primary = await startFakeProvider({ dialect: 'openai' });
-  secondary = await startFakeProvider({ dialect: 'openai' });
-  config = await configDir({
-    'providers.yaml': providersYaml(primary.url, secondary.url),
-    'policy.yaml': policyYaml(),
-  });
-  turnout = await startTurnout([
-    'dev',
-    '--config',
-    config.dir,
-    '--listen',
-    '127.0.0.1:0',
-    '--max-body-bytes',
-    '64k',
-  ]);
-  await turnout.waitForLine(/loaded snapshot/);
+  ({ primary, secondary } = await startFakeUpstreams({ primary: 'openai', secondary: 'openai' }));
+  turnout = await startDev(
+    { 'providers.yaml': providersYaml(primary.url, secondary.url), 'policy.yaml': policyYaml() },
+    { args: ['--max-body-bytes', '64k'] },
+  );
   client = new OpenAI({
     baseURL: `${turnout.url}/v1`,
     apiKey: 'sk-app-own-key-must-not-travel',
@@ -37,16 +26,11 @@ before(async () => {
 });
 
 after(async () => {
-  await turnout?.stop();
-  await primary?.close();
-  await secondary?.close();
-  await config?.remove();
+  await turnout?.close();
+  await closeAll({ primary, secondary });
 });
 
-beforeEach(() => {
-  primary.reset();
-  secondary.reset();
-});
+beforeEach(() => resetAll({ primary, secondary }));
 
 const ask = (extra: Partial<OpenAI.ChatCompletionCreateParamsNonStreaming> = {}) =>
   client.chat.completions

@@ -4,61 +4,41 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { fakeVector, startFakeProvider, type FakeProvider } from '../fakes/index.ts';
-import { configDir, startTurnout, type TurnoutProcess } from '../helpers/turnout-process.ts';
+import * as manifest from '../helpers/manifests.ts';
+import { startDev, type DevTurnout } from '../helpers/turnout-process.ts';
 
 let fake: FakeProvider;
-let turnout: TurnoutProcess;
-let dir: { remove(): Promise<void> };
+let turnout: DevTurnout;
 let client: OpenAI;
 
 before(async () => {
   fake = await startFakeProvider({ dialect: 'openai' });
-  const config = await configDir({
-    'all.yaml': `
-apiVersion: v1
-kind: Secret
-metadata: { name: keys, namespace: t }
-stringData: { k: sk-surfaces }
----
-apiVersion: turnout.dev/v1alpha1
-kind: ModelProvider
-metadata: { name: oa, namespace: t }
-spec:
-  type: openai
-  endpoint: ${fake.url}
-  auth: { secretRef: { name: keys, key: k } }
-  models:
+  turnout = await startDev({
+    'all.yaml': manifest.file(
+      manifest.secret({ k: 'sk-surfaces' }),
+      manifest.modelProvider({
+        name: 'oa',
+        type: 'openai',
+        endpoint: fake.url,
+        key: 'k',
+        models: `
     - { name: gpt-4o, pricing: { input: 2.5, output: 10 }, capabilities: [chat, streaming, responses] }
-    - { name: text-embedding-3-small, pricing: { input: 0.02, output: 0 }, capabilities: [embeddings] }
----
-apiVersion: turnout.dev/v1alpha1
-kind: ModelProvider
-metadata: { name: sim, namespace: t }
-spec:
-  type: mock
-  models: [{ name: sim-embed, capabilities: [embeddings] }]
----
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
+    - { name: text-embedding-3-small, pricing: { input: 0.02, output: 0 }, capabilities: [embeddings] }`,
+      }),
+      manifest.mockProvider('sim', '[{ name: sim-embed, capabilities: [embeddings] }]'),
+      manifest.routingPolicy(`
     - { name: embed, match: { model: ["embed"] }, targets: [{ provider: oa, model: text-embedding-3-small }] }
     - { name: embed-sim, match: { model: ["embed-sim"] }, targets: [{ provider: sim, model: sim-embed }] }
     - { name: wrong, match: { model: ["embed-wrong"] }, targets: [{ provider: oa, model: gpt-4o }] }
-    - { name: respond, match: { model: ["smart"] }, targets: [{ provider: oa, model: gpt-4o }] }
-`,
+    - { name: respond, match: { model: ["smart"] }, targets: [{ provider: oa, model: gpt-4o }] }`),
+    ),
   });
-  dir = config;
-  turnout = await startTurnout(['dev', '--config', config.dir, '--listen', '127.0.0.1:0']);
-  await turnout.waitForLine(/loaded snapshot/);
   client = new OpenAI({ baseURL: `${turnout.url}/v1`, apiKey: 'x', maxRetries: 0 });
 });
 
 after(async () => {
-  await turnout?.stop();
+  await turnout?.close();
   await fake?.close();
-  await dir?.remove();
 });
 
 beforeEach(() => fake.reset());

@@ -1,29 +1,15 @@
 // Breakers, limits, budgets, cache, affinity and latency-aware routing, through a real turnout dev
 // process to fake upstreams.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { chat, errorOf, harness, type Harness } from './harness.ts';
+import { describe, it } from 'node:test';
+import { repeatStep } from '../helpers/fake-upstreams.ts';
+import * as manifest from '../helpers/manifests.ts';
+import { chat, errorOf, sharedHarness } from './harness.ts';
 import { providersYaml } from './manifests.ts';
 
-let h: Harness;
-before(async () => {
-  h = await harness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.primary.reset();
-  h.secondary.reset();
-});
+const h = sharedHarness();
 
 const providers = (primaryExtra: string) => providersYaml(h.primary.url, h.secondary.url, primaryExtra);
-const policy = (route: string, extra = '') => `
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
-${route}
-${extra}`;
 const fallbackRoute = (more = '') => `    - name: smart
       match: { model: ["smart"] }
       targets: [{ provider: primary, model: gpt-4o }]
@@ -34,12 +20,9 @@ describe('circuit breaker', () => {
   it('opens after consecutive failures, skips the provider while open, and probes it again after openFor', async () => {
     const t = await h.run({
       'p.yaml': providers('circuitBreaker: { consecutiveFailures: 2, openFor: 1s }'),
-      'r.yaml': policy(fallbackRoute()),
+      'r.yaml': manifest.routingPolicy(fallbackRoute()),
     });
-    h.primary.script([
-      { kind: 'status', status: 503 },
-      { kind: 'status', status: 503 },
-    ]);
+    h.primary.script(repeatStep({ kind: 'status', status: 503 }, 2));
     for (let i = 0; i < 2; i++)
       assert.equal((await chat(t.url)).headers.get('x-turnout-provider'), 'secondary');
     assert.equal(h.primary.count, 2);
@@ -61,13 +44,9 @@ describe('circuit breaker', () => {
   it('is not tripped by 4xx answers other than 429', async () => {
     const t = await h.run({
       'p.yaml': providers('circuitBreaker: { consecutiveFailures: 2, openFor: 30s }'),
-      'r.yaml': policy(fallbackRoute()),
+      'r.yaml': manifest.routingPolicy(fallbackRoute()),
     });
-    h.primary.script([
-      { kind: 'status', status: 400 },
-      { kind: 'status', status: 400 },
-      { kind: 'status', status: 400 },
-    ]);
+    h.primary.script(repeatStep({ kind: 'status', status: 400 }, 3));
     for (let i = 0; i < 3; i++) assert.equal((await chat(t.url)).status, 400);
     assert.equal((await chat(t.url)).headers.get('x-turnout-provider'), 'primary');
   });
@@ -76,7 +55,7 @@ describe('circuit breaker', () => {
 describe('budgets', () => {
   // max_tokens 1000 at $10/1M output → each call reserves ≈ $0.010005; $0.0501 affords exactly 5.
   const budgeted = (action: string) =>
-    policy(
+    manifest.routingPolicy(
       fallbackRoute() +
         `    - name: cheap
       match: { model: ["cheap"] }
@@ -115,7 +94,7 @@ describe('rate limits', () => {
   it('limits requests per minute per header scope, others unaffected', async () => {
     const t = await h.run({
       'p.yaml': providers(''),
-      'r.yaml': policy(
+      'r.yaml': manifest.routingPolicy(
         fallbackRoute(),
         '  rateLimits:\n    - { scope: "header:x-user-id", requestsPerMinute: 3 }',
       ),
@@ -131,7 +110,7 @@ describe('rate limits', () => {
   it('a provider at maxConcurrent sends the overflow to the fallback', async () => {
     const t = await h.run({
       'p.yaml': providers('limits: { maxConcurrent: 1 }'),
-      'r.yaml': policy(fallbackRoute()),
+      'r.yaml': manifest.routingPolicy(fallbackRoute()),
     });
     h.primary.setDefault({ kind: 'ok', delayMs: 300 });
     const [a, b] = await Promise.all([chat(t.url), chat(t.url)]);
@@ -143,7 +122,8 @@ describe('rate limits', () => {
 });
 
 describe('response cache', () => {
-  const cachedPolicy = () => policy(fallbackRoute('      cache: { ttl: 1m, maxEntries: 100 }'));
+  const cachedPolicy = () =>
+    manifest.routingPolicy(fallbackRoute('      cache: { ttl: 1m, maxEntries: 100 }'));
 
   it('answers a repeated request from the cache, stream included, without calling upstream', async () => {
     const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': cachedPolicy() });
@@ -189,7 +169,7 @@ describe('routing by session and latency', () => {
       strategy: weighted
       targets: [{ provider: primary, model: gpt-4o, weight: 50 }, { provider: secondary, model: backup-model, weight: 50 }]
       affinity: { header: x-session-id, ttl: 10m }`;
-    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': policy(route) });
+    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': manifest.routingPolicy(route) });
     for (const session of ['s1', 's2', 's3', 's4']) {
       const first = (await chat(t.url, {}, { 'x-session-id': session })).headers.get('x-turnout-provider');
       for (let i = 0; i < 6; i++) {
@@ -207,7 +187,7 @@ describe('routing by session and latency', () => {
       match: { model: ["smart"] }
       strategy: least-latency
       targets: [{ provider: primary, model: gpt-4o }, { provider: secondary, model: backup-model }]`;
-    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': policy(route) });
+    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': manifest.routingPolicy(route) });
     h.primary.delayAll(80);
     const counts: Record<string, number> = {};
     for (let i = 0; i < 40; i++) {
@@ -224,7 +204,7 @@ describe('routing by session and latency', () => {
         'pricing: { input: 2.5, output: 10 }, capabilities',
         'pricing: { input: 2.5, output: 10 }, contextWindow: 100, capabilities',
       ),
-      'r.yaml': policy(fallbackRoute()),
+      'r.yaml': manifest.routingPolicy(fallbackRoute()),
     });
     const res = await chat(t.url, { messages: [{ role: 'user', content: 'x'.repeat(2000) }] });
     assert.equal(res.headers.get('x-turnout-provider'), 'secondary');
@@ -239,7 +219,7 @@ describe('shadow traffic', () => {
       match: { model: ["smart"] }
       targets: [{ provider: primary, model: gpt-4o }]
       shadow: { provider: secondary, model: backup-model, percent: 100 }`;
-    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': policy(route) });
+    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': manifest.routingPolicy(route) });
     h.secondary.setDefault({ kind: 'ok', delayMs: 1500, content: 'shadow answer' });
     const started = Date.now();
     const res = await chat(t.url, { stream: true });
@@ -258,7 +238,7 @@ describe('shadow traffic', () => {
       match: { model: ["smart"] }
       targets: [{ provider: primary, model: gpt-4o }]
       shadow: { provider: secondary, model: backup-model, percent: 0 }`;
-    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': policy(route) });
+    const t = await h.run({ 'p.yaml': providers(''), 'r.yaml': manifest.routingPolicy(route) });
     for (let i = 0; i < 5; i++) await chat(t.url);
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(h.secondary.count, 0);
@@ -267,7 +247,7 @@ describe('shadow traffic', () => {
 
 describe('cascade', () => {
   const cascade = (accept: string) =>
-    policy(`    - name: smart
+    manifest.routingPolicy(`    - name: smart
       match: { model: ["smart"] }
       strategy: cascade
       targets: [{ provider: primary, model: gpt-4o }, { provider: secondary, model: backup-model }]
@@ -334,7 +314,7 @@ describe('compliance constraints', () => {
       constraints: { providerTags: { hipaa: "true" } }`;
     const t = await h.run({
       'p.yaml': providers('tags: { hipaa: "true" }\n  circuitBreaker: { consecutiveFailures: 1000 }'),
-      'r.yaml': policy(route),
+      'r.yaml': manifest.routingPolicy(route),
     });
     assert.equal((await chat(t.url)).headers.get('x-turnout-provider'), 'primary');
     h.primary.onNext({ kind: 'status', status: 503 });

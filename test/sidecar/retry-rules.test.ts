@@ -4,7 +4,9 @@
 // fake upstreams.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { fresh, policy, postJson, provider, startMesh, type Mesh } from './failover-harness.ts';
+import { repeatStep } from '../helpers/fake-upstreams.ts';
+import * as manifest from '../helpers/manifests.ts';
+import { fresh, postJson, provider, startMesh, type Mesh } from './failover-harness.ts';
 
 let m: Mesh;
 
@@ -18,7 +20,7 @@ before(async () => {
     provider('oa', 'openai', u.oa.url, GPT, STEADY),
     provider('backup', 'openai', u.backup.url, BACKUP, STEADY),
     provider('r408', 'openai', u.oa.url, GPT, 'circuitBreaker: { consecutiveFailures: 2, openFor: 60s }'),
-    policy(`
+    manifest.routingPolicy(`
     - { name: pair, match: { model: ["pair-*"] }, targets: [{ provider: oa, model: gpt-a }, { provider: backup, model: backup-model }], ${FAST_RETRY} }
     - { name: solo, match: { model: ["solo-*"] }, targets: [{ provider: oa, model: gpt-a }], ${FAST_RETRY} }
     - { name: r408, match: { model: ["r408-*"] }, targets: [{ provider: r408, model: gpt-a }], fallbacks: [{ provider: backup, model: backup-model }], retry: { attempts: 0 } }
@@ -68,10 +70,7 @@ describe('Retry-After', () => {
 
 describe('the circuit breaker', () => {
   it('a 408 fails over but, like any 4xx other than 429, does not count against the breaker', async () => {
-    m.oa.script([
-      { kind: 'status', status: 408 },
-      { kind: 'status', status: 408 },
-    ]);
+    m.oa.script(repeatStep({ kind: 'status', status: 408 }, 2));
     for (let i = 0; i < 2; i++) {
       const res = await chat(fresh('r408'));
       assert.equal(res.headers.get('x-turnout-provider'), 'backup', 'a 408 is still failed over');

@@ -2,21 +2,14 @@
 // provider's limits apply (a copy that does not fit is skipped, never queued), its cost is charged to
 // the call's budgets, and the providerTags of the route the call matched still hold after a redirect.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
+import * as manifest from '../helpers/manifests.ts';
 import type { TurnoutProcess } from '../helpers/turnout-process.ts';
 import { budgetUsedUSD } from './budget-metrics.ts';
-import { chat, harness, type Harness } from './harness.ts';
+import { chat, sharedHarness } from './harness.ts';
 import { providersYaml } from './manifests.ts';
 
-let h: Harness;
-before(async () => {
-  h = await harness();
-});
-after(() => h.close());
-beforeEach(() => {
-  h.primary.reset();
-  h.secondary.reset();
-});
+const h = sharedHarness();
 
 /** Providers with extra spec lines for the secondary (the shadow target in these tests). */
 const providers = (secondaryExtra = '', primaryExtra = 'circuitBreaker: { consecutiveFailures: 1000 }') =>
@@ -24,17 +17,15 @@ const providers = (secondaryExtra = '', primaryExtra = 'circuitBreaker: { consec
     '  type: openai-compatible\n',
     `  type: openai-compatible\n  ${secondaryExtra}\n`,
   );
-const mirrored = (budgets = '') => `
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
+const mirrored = (budgets = '') =>
+  manifest.routingPolicy(
+    `
     - name: smart
       match: { model: ["smart"] }
       targets: [{ provider: primary, model: gpt-4o }]
-      shadow: { provider: secondary, model: backup-model, percent: 100 }
-${budgets}`;
+      shadow: { provider: secondary, model: backup-model, percent: 100 }`,
+    budgets,
+  );
 
 const content = (text: string) => ({ messages: [{ role: 'user', content: text }] });
 const shadowLines = (t: TurnoutProcess) =>
@@ -116,12 +107,8 @@ describe('shadow copies', () => {
   });
 
   it('of a call a budget redirected keep the providerTags of the route it matched', async () => {
-    const policy = `
-apiVersion: turnout.dev/v1alpha1
-kind: RoutingPolicy
-metadata: { name: app, namespace: t }
-spec:
-  routes:
+    const policy = manifest.routingPolicy(
+      `
     - name: phi
       match: { model: ["smart"], tags: { sensitivity: phi } }
       targets: [{ provider: primary, model: gpt-4o }]
@@ -129,9 +116,9 @@ spec:
     - name: cheap
       match: { model: ["cheap"] }
       targets: [{ provider: primary, model: gpt-4o }]
-      shadow: { provider: secondary, model: backup-model, percent: 100 }
-  budgets:
-    - { name: daily, limitUSD: 0.005, window: day, scope: policy, action: "route:cheap" }`;
+      shadow: { provider: secondary, model: backup-model, percent: 100 }`,
+      '  budgets:\n    - { name: daily, limitUSD: 0.005, window: day, scope: policy, action: "route:cheap" }',
+    );
     const t = await h.run({
       'p.yaml': providers('', 'tags: { hipaa: "true" }'),
       'r.yaml': policy,

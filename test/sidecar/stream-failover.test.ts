@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
-import { fresh, policy, postJson, provider, startMesh, type Mesh } from './failover-harness.ts';
+import { repeatStep } from '../helpers/fake-upstreams.ts';
+import * as manifest from '../helpers/manifests.ts';
+import { fresh, postJson, provider, startMesh, type Mesh } from './failover-harness.ts';
 
 let m: Mesh;
 
@@ -28,7 +30,7 @@ before(async () => {
     provider('gone', 'openai', u.oa.url, GPT, FRAGILE),
     // A short idle timeout, and a first byte that takes longer than it.
     provider('slowstart', 'openai', u.oa.url, GPT, 'timeouts: { firstToken: 5s, idle: 200ms, total: 5s }'),
-    policy(`
+    manifest.routingPolicy(`
     - { name: fo, match: { model: ["fo-*"] }, targets: [{ provider: oa, model: gpt-a }], ${FALLBACK} }
     - { name: fa, match: { model: ["fa-*"] }, targets: [{ provider: an, model: claude-x }], ${FALLBACK} }
     - { name: ttft, match: { model: ["ttft-*"] }, targets: [{ provider: an, model: claude-x }], timeouts: { firstToken: 3s } }
@@ -137,10 +139,7 @@ describe('a stream that opened but has not started its answer still fails over',
 
 describe('after the stream was committed', () => {
   it('a stream broken by the upstream counts against its breaker', async () => {
-    m.oa.script([
-      { kind: 'cut-stream', afterChunks: 2 },
-      { kind: 'cut-stream', afterChunks: 2 },
-    ]);
+    m.oa.script(repeatStep({ kind: 'cut-stream', afterChunks: 2 }, 2));
     for (let i = 0; i < 2; i++) {
       const model = fresh('cut');
       const res = await streamCall('openai', model);

@@ -6,6 +6,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, type Sampler } from '@opentelemetry/sdk-trace';
 import { loadConfigDir } from '../../cli/config-dir.ts';
 import { startSidecar, type Decision, type RunningSidecar } from '../../sidecar/index.ts';
+import type { SidecarState } from '../../sidecar/runtime-state.ts';
 import { startFakeProvider, type FakeProvider } from '../fakes/index.ts';
 import { configDir } from '../helpers/turnout-process.ts';
 
@@ -24,6 +25,8 @@ export interface InProcess {
 export interface InProcessOptions {
   captureContent?: boolean;
   sampler?: Sampler;
+  /** The sidecar's process-wide state (breakers, budgets, caches), for a test that reads it. */
+  state?: SidecarState;
 }
 
 export async function inProcessSidecar(opts: InProcessOptions = {}): Promise<InProcess> {
@@ -34,6 +37,7 @@ export async function inProcessSidecar(opts: InProcessOptions = {}): Promise<InP
   const sidecar = await startSidecar({
     port: 0,
     onDecision: (d) => decisions.push(d),
+    ...(opts.state && { state: opts.state }),
     telemetry: {
       env: {},
       exporter,

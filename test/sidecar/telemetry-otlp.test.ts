@@ -39,7 +39,7 @@ before(async () => {
     'p.yaml': providersYaml(primary.url, secondary.url),
     'r.yaml': policyYaml(),
   });
-  removeDir = dir.remove;
+  removeDir = () => dir.remove();
   turnout = await startTurnout(['dev', '--config', dir.dir, '--listen', '127.0.0.1:0', '--json'], {
     OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
     OTEL_SERVICE_NAME: 'checkout-sidecar',

@@ -1,9 +1,14 @@
 // The span tree of a call, read from an in-memory exporter: a SERVER span per call continuing the
-// caller's traceparent, a CLIENT span per upstream attempt, GenAI attributes and turnout.* decisions.
+// caller's traceparent, a CLIENT span per upstream attempt, GenAI attributes and turnout.* decisions;
+// and the traceparent each upstream attempt is sent.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { AlwaysOffSampler, ParentBasedSampler, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import { loadConfigDir } from '../../cli/config-dir.ts';
+import { startSidecar } from '../../sidecar/index.ts';
+import type { FakeProvider } from '../fakes/index.ts';
+import { configDir } from '../helpers/turnout-process.ts';
 import { chat } from './harness.ts';
 import { providersYaml } from './manifests.ts';
 import { callTree, inProcessSidecar, traceparent, type InProcess } from './telemetry-harness.ts';
@@ -48,6 +53,21 @@ async function traced(body: Record<string, unknown> = {}, headers: Record<string
 }
 
 const attr = (span: ReadableSpan | undefined, key: string) => span?.attributes[key];
+
+/**
+ * Waits until `x` has recorded `n` decisions — a call's spans are recorded just before its decision —
+ * then flushes the exporter: what was not exported by then never will be.
+ */
+async function recorded(x: InProcess, n: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    x.sidecar.settle();
+    if (x.decisions.length >= n) break;
+    if (Date.now() > deadline) throw new Error(`${x.decisions.length} of ${n} decisions recorded`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  await x.sidecar.telemetry.forceFlush();
+}
 
 describe('call and attempt spans', () => {
   it('success: one SERVER span continuing the traceparent, one CLIENT attempt span, GenAI and turnout attributes', async () => {
@@ -254,8 +274,10 @@ spec:
   it('honours the caller sampling decision: a not-sampled traceparent records nothing', async () => {
     await load();
     const tp = traceparent(false);
-    assert.equal((await chat(s.url, {}, { traceparent: tp.header })).status, 200);
-    await new Promise((r) => setTimeout(r, 50));
+    const res = await chat(s.url, {}, { traceparent: tp.header });
+    assert.equal(res.status, 200);
+    await res.text();
+    await recorded(s, 1);
     assert.equal(
       s.exporter.getFinishedSpans().filter((x) => x.spanContext().traceId === tp.traceId).length,
       0,
@@ -264,13 +286,78 @@ spec:
   });
 });
 
+describe('trace context sent upstream', () => {
+  const sentTraceparent = (f: FakeProvider) => f.requests.at(-1)?.headers.traceparent;
+
+  it('each upstream attempt is sent its own CLIENT span as W3C traceparent, with the caller tracestate', async () => {
+    await load();
+    s.primary.onNext({ kind: 'status', status: 503 });
+    const { res, tp, tree } = await traced({}, { tracestate: 'vendor=abc,other=1' });
+    assert.equal(res.status, 200);
+    const [failed, served] = tree.attempts;
+    assert.ok(failed && served, 'two attempt spans');
+    assert.equal(sentTraceparent(s.primary), `00-${tp.traceId}-${failed.spanContext().spanId}-01`);
+    assert.equal(sentTraceparent(s.secondary), `00-${tp.traceId}-${served.spanContext().spanId}-01`);
+    assert.equal(s.primary.requests.at(-1)?.headers.tracestate, 'vendor=abc,other=1');
+    assert.equal(s.secondary.requests.at(-1)?.headers.tracestate, 'vendor=abc,other=1');
+    assert.notEqual(failed.spanContext().spanId, served.spanContext().spanId);
+  });
+
+  it('a call without a parent starts a trace, and its upstream is sent that trace', async () => {
+    await load();
+    const res = await chat(s.url);
+    assert.equal(res.status, 200);
+    await res.text();
+    await recorded(s, 1);
+    const traceId = s.decisions.at(-1)?.traceId;
+    assert.ok(traceId, 'the call was sampled');
+    const { attempts } = await callTree(s.exporter, traceId);
+    assert.equal(sentTraceparent(s.primary), `00-${traceId}-${attempts[0]?.spanContext().spanId}-01`);
+  });
+
+  it('a call that is not sampled sends no traceparent upstream, not even the caller one', async () => {
+    await load();
+    const tp = traceparent(false);
+    const res = await chat(s.url, {}, { traceparent: tp.header });
+    assert.equal(res.status, 200);
+    await res.text();
+    assert.equal(s.primary.count, 1);
+    assert.equal(sentTraceparent(s.primary), undefined);
+  });
+
+  it('with tracing off, upstreams get no traceparent', async () => {
+    const untraced = await startSidecar({ port: 0, telemetry: { env: {} } });
+    const dir = await configDir({
+      'p.yaml': providersYaml(s.primary.url, s.secondary.url),
+      'r.yaml': policy(),
+    });
+    try {
+      const loaded = await loadConfigDir(dir.dir, { labels: 'all' });
+      assert.ok(loaded.snapshot);
+      untraced.store.load(loaded.snapshot);
+      assert.equal(untraced.telemetry.tracer, undefined, 'tracing is off');
+      const res = await chat(untraced.url, {}, { traceparent: traceparent().header });
+      assert.equal(res.status, 200);
+      await res.text();
+      assert.equal(s.primary.count, 1);
+      assert.equal(sentTraceparent(s.primary), undefined);
+    } finally {
+      await untraced.close();
+      await dir.remove();
+    }
+  });
+});
+
 describe('sampling and content', () => {
   it('a sampler that samples nothing records no span', async () => {
     const off = await inProcessSidecar({ sampler: new ParentBasedSampler({ root: new AlwaysOffSampler() }) });
     try {
       await off.load({ 'p.yaml': providersYaml(off.primary.url, off.secondary.url), 'r.yaml': policy() });
-      assert.equal((await chat(off.url)).status, 200);
-      await new Promise((r) => setTimeout(r, 50));
+      const res = await chat(off.url);
+      assert.equal(res.status, 200);
+      await res.text();
+      await recorded(off, 1);
+      assert.equal(off.decisions.length, 1, 'the call was recorded');
       assert.equal(off.exporter.getFinishedSpans().length, 0);
     } finally {
       await off.close();

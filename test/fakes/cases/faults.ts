@@ -43,6 +43,30 @@ describe('fault steps (openai dialect)', () => {
     assert.deepEqual([custom.status, await custom.json()], [503, { custom: true }]);
   });
 
+  it('status with raw: the exact bytes, text/plain unless headers name a type', async () => {
+    const page = '<html><body>403 Forbidden</body></html>';
+    fake.script([
+      { kind: 'status', status: 403, raw: page, headers: { 'content-type': 'text/html' } },
+      { kind: 'status', status: 401, raw: '{"error":{"message":"\\u0062ad"}}' },
+    ]);
+    const html = await post(url, chat);
+    assert.deepEqual(
+      [html.status, html.headers.get('content-type'), await html.text()],
+      [403, 'text/html', page],
+    );
+    const escaped = await post(url, chat);
+    assert.equal(escaped.headers.get('content-type'), 'text/plain');
+    assert.equal(await escaped.text(), '{"error":{"message":"\\u0062ad"}}');
+  });
+
+  it('stream-error with frame: that exact event after the deltas asked for', async () => {
+    const frame = 'data: {"error":{"message":"\\u0062ad"}}\n\n';
+    fake.onNext({ kind: 'stream-error', afterChunks: 1, content: 'one two', chunks: 2, frame });
+    const { text } = await readBody(await post(url, streamChat));
+    assert.ok(text.includes('one ') && !text.includes('two'));
+    assert.ok(text.endsWith(frame), text);
+  });
+
   it('hang: never answers; a client abort is recorded and close() releases the rest', async () => {
     fake.script([{ kind: 'hang' }, { kind: 'hang' }]);
     await assert.rejects(post(url, chat, {}, AbortSignal.timeout(100)), { name: 'TimeoutError' });
