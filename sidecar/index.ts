@@ -101,6 +101,15 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
   metrics.track(store, state);
   // Caches of routes a reload removed or changed can never be hit again: without this they stay forever.
   store.onLoad((runtime) => state.caches.retain(cachedRouteKeys(runtime)));
+  // Likewise the breakers of providers a reload removed (kept ones keep their state, see the registry).
+  store.onLoad((runtime) =>
+    state.breakers.retain(
+      [...runtime.providers.values()].map(({ spec }) => ({
+        provider: spec.name,
+        endpoint: spec.endpoint,
+      })),
+    ),
+  );
   const telemetry =
     opts.telemetry instanceof Telemetry ? opts.telemetry : await Telemetry.create(opts.telemetry);
   telemetry.attach(store);

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { createSidecarState } from '../../sidecar/runtime-state.ts';
 import * as manifest from '../helpers/manifests.ts';
 import { chat } from './harness.ts';
-import { providersYaml } from './manifests.ts';
+import { PRIMARY_KEY, providersYaml } from './manifests.ts';
 import { inProcessSidecar, type InProcess } from './telemetry-harness.ts';
 
 const state = createSidecarState();
@@ -62,5 +62,35 @@ describe('response caches across snapshot reloads', () => {
     assert.equal(s.primary.count, 5, 'four first calls, and the uncached route’s call after the reload');
     assert.equal(s.secondary.count, 1);
     assert.equal(state.caches.size, 2, 'kept, and retargeted’s new cache');
+  });
+});
+
+describe('circuit breakers across snapshot reloads', () => {
+  it('are dropped for providers the reload removed, and kept for the others', async () => {
+    await load(
+      route('to-primary', undefined, ''),
+      route('to-secondary', 'provider: secondary, model: backup-model', ''),
+    );
+    await cacheHit('to-primary');
+    await cacheHit('to-secondary');
+    const before = state.breakers.report().map((b) => b.provider);
+    assert.ok(before.includes('primary') && before.includes('secondary'), before.join(','));
+    await s.load({
+      'p.yaml': manifest.file(
+        manifest.secret({ primary: PRIMARY_KEY }),
+        manifest.modelProvider({
+          name: 'primary',
+          type: 'openai',
+          endpoint: s.primary.url,
+          key: 'primary',
+          models: '[{ name: gpt-4o, pricing: { input: 2.5, output: 10 } }]',
+        }),
+      ),
+      'r.yaml': manifest.routingPolicy(route('to-primary', undefined, '')),
+    });
+    assert.deepEqual(
+      state.breakers.report().map((b) => b.provider),
+      ['primary'],
+    );
   });
 });
