@@ -1,3 +1,4 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Client, Pool } from 'undici';
 
 export const CHAT_BODY = JSON.stringify({
@@ -18,8 +19,26 @@ const elapsedUs = (start: bigint) => Number(process.hrtime.bigint() - start) / 1
 export interface Exchange {
   /** First body byte at the client. */
   first: number;
+  /**
+   * Time to first token: the first event carrying answer content (text or a tool call) at the client.
+   * An OpenAI stream opens with a role-only chunk that holds no token; a proxy may forward it at once or
+   * hold it until the answer starts (Turnout holds it, so a stream that opens and then stalls can still
+   * fail over), so the first byte is not the first token. Benchmarks of LLM serving (vLLM's
+   * benchmark_serving, for one) time TTFT to the first content the same way. Non-streaming: the last byte.
+   */
+  firstToken: number;
   /** Last body byte. */
   total: number;
+}
+
+/** True for an OpenAI chunk event whose first choice carries text or a tool call. */
+export function carriesToken(event: EventSourceMessage): boolean {
+  if (event.data === '[DONE]') return false;
+  const chunk = JSON.parse(event.data) as {
+    choices?: { delta?: { content?: string | null; tool_calls?: unknown[] } }[];
+  };
+  const delta = chunk.choices?.[0]?.delta;
+  return Boolean(delta?.content) || (delta?.tool_calls?.length ?? 0) > 0;
 }
 
 /**
@@ -52,7 +71,7 @@ export class ClosedLoopClient {
     await res.body.arrayBuffer();
     if (res.statusCode !== 200) throw new Error(`${this.#baseUrl} answered ${res.statusCode}`);
     const total = elapsedUs(start);
-    return { first: total, total };
+    return { first: total, firstToken: total, total };
   }
 
   async stream(body = STREAM_BODY): Promise<Exchange> {
@@ -64,14 +83,24 @@ export class ClosedLoopClient {
       body,
     });
     let first = -1;
+    let firstToken = -1;
     let tail = '';
+    // Events are parsed only until the first token; after that only the tail is kept, for the [DONE] check.
+    const parser = createParser({
+      onEvent: (event) => {
+        if (firstToken < 0 && carriesToken(event)) firstToken = elapsedUs(start);
+      },
+    });
     for await (const chunk of res.body as AsyncIterable<Buffer>) {
       if (first < 0) first = elapsedUs(start);
-      tail = (tail + chunk.toString('utf8')).slice(-64);
+      const text = chunk.toString('utf8');
+      if (firstToken < 0) parser.feed(text);
+      tail = (tail + text).slice(-64);
     }
     if (res.statusCode !== 200) throw new Error(`${this.#baseUrl} answered ${res.statusCode}`);
     if (!tail.includes('[DONE]')) throw new Error(`${this.#baseUrl}: stream ended without [DONE]`);
-    return { first, total: elapsedUs(start) };
+    if (firstToken < 0) throw new Error(`${this.#baseUrl}: stream carried no content`);
+    return { first, firstToken, total: elapsedUs(start) };
   }
 
   close(): Promise<void> {
@@ -100,7 +129,7 @@ export async function closedLoop(
 }
 
 export interface StreamTimings {
-  /** Send → first body byte at the client, µs. */
+  /** Send → first token (first content event) at the client, µs. */
   ttft: number[];
   /** Send → last body byte, µs. */
   total: number[];
@@ -117,8 +146,8 @@ export async function streamLoop(
   const out: StreamTimings = { ttft: new Array<number>(n), total: new Array<number>(n) };
   try {
     for (let i = 0; i < n; i++) {
-      const { first, total } = await client.stream(body);
-      out.ttft[i] = first;
+      const { firstToken, total } = await client.stream(body);
+      out.ttft[i] = firstToken;
       out.total[i] = total;
     }
   } finally {

@@ -21,7 +21,7 @@ const urlFor = (t: TurnTarget, kind: PathName) => (kind === 'fallback' ? t.fallb
 
 /**
  * `n` exchanges of `kind` on every target that has that route and has not failed it, in turns. Returns
- * each target's latencies in µs: to the last byte for non-stream routes, to the first for streams (TTFT).
+ * each target's latencies in µs: to the last byte for non-stream routes, to the first token for streams (TTFT).
  */
 export async function turnsRound(
   kind: PathName,
@@ -38,7 +38,7 @@ export async function turnsRound(
       return new Map(
         Object.entries(out).map(([key, exchanges]) => [
           key,
-          exchanges.map((e) => (kind === 'ttft' ? e.first : e.total)),
+          exchanges.map((e) => (kind === 'ttft' ? e.firstToken : e.total)),
         ]),
       );
     } catch (e) {

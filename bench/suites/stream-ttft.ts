@@ -1,4 +1,4 @@
-// Issue #3, streaming: time to first token (first body byte at the client) and total stream time,
+// Issue #3, streaming: time to first token (the first content event at the client) and total stream time,
 // direct vs bare pass-through vs sidecar, with the fake upstream streaming 20 deltas a little apart.
 import { inTurns, median, percentile, roundRatios, type Exchange } from '../load.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
@@ -10,7 +10,10 @@ interface Stat {
   p99: number;
 }
 interface PathResult {
+  /** To the first content event (see Exchange.firstToken). */
   ttft: Stat;
+  /** To the first body byte; absent in results recorded before first-token timing. */
+  firstByte?: Stat;
   total: Stat;
 }
 
@@ -60,9 +63,13 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       p50: median(series(p, k).map((s) => percentile(s, 50))),
       p99: median(series(p, k).map((s) => percentile(s, 99))),
     });
-    const result = (p: Path): PathResult => ({ ttft: stat(p, 'first'), total: stat(p, 'total') });
+    const result = (p: Path): PathResult => ({
+      ttft: stat(p, 'firstToken'),
+      firstByte: stat(p, 'first'),
+      total: stat(p, 'total'),
+    });
     const out = { direct: result('direct'), passthrough: result('passthrough'), sidecar: result('sidecar') };
-    const added = (k: keyof PathResult) => ({
+    const added = (k: 'ttft' | 'total') => ({
       passthrough: out.passthrough[k].p50 - out.direct[k].p50,
       sidecar: out.sidecar[k].p50 - out.direct[k].p50,
     });
@@ -77,9 +84,9 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       addedTotalP50: added('total'),
       ratioTtftP50: addedTtftP50.sidecar / addedTtftP50.passthrough,
       roundRatios: roundRatios(
-        series('direct', 'first'),
-        series('passthrough', 'first'),
-        series('sidecar', 'first'),
+        series('direct', 'firstToken'),
+        series('passthrough', 'firstToken'),
+        series('sidecar', 'firstToken'),
       ),
     };
   } finally {
@@ -92,13 +99,14 @@ function markdown(r: StreamTtftResult): string {
     const x = r.paths[p];
     const addT = p === 'direct' ? '—' : fmt.us(r.addedTtftP50[p]);
     const addS = p === 'direct' ? '—' : fmt.us(r.addedTotalP50[p]);
-    return `| ${name} | ${fmt.us(x.ttft.p50)} | ${fmt.us(x.ttft.p99)} | ${addT} | ${fmt.us(x.total.p50)} | ${fmt.us(x.total.p99)} | ${addS} |`;
+    const byte = x.firstByte ? fmt.us(x.firstByte.p50) : '—';
+    return `| ${name} | ${fmt.us(x.ttft.p50)} | ${fmt.us(x.ttft.p99)} | ${addT} | ${byte} | ${fmt.us(x.total.p50)} | ${fmt.us(x.total.p99)} | ${addS} |`;
   };
   return [
-    `Closed loop, streaming (\`stream: true\`), one keep-alive connection per path, the paths taking turns stream by stream (each stream goes to direct, pass-through and sidecar in rotating order), ${r.streams} streams per path per round, ${r.rounds} rounds. The fake streams ${r.chunks} content deltas ${r.chunkDelayMs} ms apart. TTFT is send → first body byte at the client; total is send → last byte (each stream is checked to end with \`[DONE]\`). Medians of the rounds' percentiles, µs.`,
+    `Closed loop, streaming (\`stream: true\`), one keep-alive connection per path, the paths taking turns stream by stream (each stream goes to direct, pass-through and sidecar in rotating order), ${r.streams} streams per path per round, ${r.rounds} rounds. The fake streams ${r.chunks} content deltas ${r.chunkDelayMs} ms apart. TTFT is send → the first event carrying a token (content or a tool call) at the client, as LLM serving benchmarks time it (vLLM's benchmark_serving does the same): an OpenAI stream opens with a role-only chunk that carries no token, which the pass-through forwards at once and the sidecar holds until the answer starts (so that a stream that opens and then stalls or errors still fails over). First byte is send → the first body byte, for reference. Total is send → last byte (each stream is checked to end with \`[DONE]\`). Medians of the rounds' percentiles, µs.`,
     '',
-    '| path | TTFT p50 | TTFT p99 | added TTFT p50 | total p50 | total p99 | added total p50 |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| path | TTFT p50 | TTFT p99 | added TTFT p50 | first byte p50 | total p50 | total p99 | added total p50 |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     row('direct to fake upstream', 'direct'),
     row('bare node:http + undici pass-through', 'passthrough'),
     row('Turnout sidecar (turnout dev)', 'sidecar'),

@@ -1,5 +1,6 @@
 // The latency suites' load helpers: paths taking turns must rotate fairly and count every exchange, a
-// stream that does not end with [DONE] must fail the run, and per-round ratios must be what they say.
+// stream that does not end with [DONE] must fail the run, TTFT must be timed to the first content event
+// (not to an opening role-only chunk), and per-round ratios must be what they say.
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,15 +10,23 @@ import { turnsRound, type TurnTarget } from '../../bench/peers/closed-turns.ts';
 
 const arrivals: string[] = [];
 
-function server(name: string, streamEnd = 'data: [DONE]\n\n'): Promise<Server> {
+const ROLE_CHUNK = 'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}\n\n';
+const CONTENT_CHUNK = 'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}\n\n';
+/** How long the fakes below wait between the opening role chunk and the first content. */
+const FIRST_CONTENT_DELAY_MS = 30;
+
+function server(name: string, streamEnd = 'data: [DONE]\n\n', content = CONTENT_CHUNK): Promise<Server> {
   const s = createServer((req, res) => {
     arrivals.push(name);
     req.resume();
     req.on('end', () => {
       if (req.headers.accept === 'text/event-stream') {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.write('data: {"choices":[]}\n\n');
-        res.end(streamEnd);
+        res.write(ROLE_CHUNK);
+        setTimeout(() => {
+          res.write(content);
+          res.end(streamEnd);
+        }, FIRST_CONTENT_DELAY_MS);
       } else {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end('{}');
@@ -33,6 +42,7 @@ describe('bench load helpers', () => {
   const servers: Server[] = [];
   before(async () => {
     servers.push(await server('a'), await server('b'), await server('c'), await server('cut', ''));
+    servers.push(await server('no-content', undefined, 'data: {"choices":[]}\n\n'));
   });
   after(() => {
     for (const s of servers) s.close();
@@ -45,13 +55,29 @@ describe('bench load helpers', () => {
     assert.deepEqual(arrivals, ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b', 'a', 'b', 'c']);
     for (const path of ['a', 'b', 'c'] as const) {
       assert.equal(out[path].length, 4);
-      for (const x of out[path]) assert.ok(x.total > 0 && x.first === x.total);
+      for (const x of out[path]) assert.ok(x.total > 0 && x.first === x.total && x.firstToken === x.total);
     }
   });
 
-  it('times a stream to its first byte and its end', async () => {
+  it('times a stream to its first byte, its first token (past the role-only chunk) and its end', async () => {
     const out = await inTurns({ a: urlOf(servers[0] as Server) }, 2, 'stream');
-    for (const x of out.a) assert.ok(x.first > 0 && x.first <= x.total);
+    for (const x of out.a) {
+      assert.ok(x.first > 0 && x.firstToken <= x.total);
+      // The first content came FIRST_CONTENT_DELAY_MS after the role chunk; timers may fire a little early.
+      assert.ok(
+        x.firstToken - x.first >= (FIRST_CONTENT_DELAY_MS - 5) * 1000,
+        `${x.first} → ${x.firstToken}`,
+      );
+    }
+  });
+
+  it('fails a stream that carries no token', async () => {
+    const client = new ClosedLoopClient(urlOf(servers[4] as Server));
+    try {
+      await assert.rejects(client.stream(), /stream carried no content/);
+    } finally {
+      await client.close();
+    }
   });
 
   it('fails a stream that ends without [DONE]', async () => {
