@@ -1,7 +1,9 @@
 // Stream "translators" for when caller and upstream speak the same dialect: events are forwarded as
 // they came (re-framed, not re-serialised), while what failover and billing need is observed on the way:
 // completion, finish reason, usage, and when the answer starts. Malformed events are dropped rather than
-// passed to the caller's SDK.
+// passed to the caller's SDK. An upstream's in-band error event is the last thing the caller gets: the
+// SDKs raise it and stop reading, and anything after it (an end marker, a synthetic "truncated" error)
+// would either claim the answer complete or report the failure twice.
 import { usageFromOpenAi, type Usage } from '../accounting/usage.ts';
 import {
   AnthropicToOpenAiStream,
@@ -31,12 +33,15 @@ export class OpenAiPassthroughStream implements StreamTranslator {
   malformed = 0;
   error: string | undefined;
   readonly #dropUsageChunk: boolean;
+  /** The caller's stream is over: the upstream's error event was forwarded, or end()/fail() closed it. */
+  #ended = false;
 
   constructor(opts: { callerWantsUsage: boolean }) {
     this.#dropUsageChunk = !opts.callerWantsUsage;
   }
 
   push(e: SseEvent): string[] {
+    if (this.#ended) return [];
     const data = e.data;
     if (data === '[DONE]') {
       this.completed = true;
@@ -64,8 +69,10 @@ export class OpenAiPassthroughStream implements StreamTranslator {
         return [];
       }
       // An error chunk, or an `event: error` (both of which the OpenAI SDKs raise as errors).
-      if (event.error || named)
+      if (event.error || named) {
         this.error = typeof event.error?.message === 'string' ? event.error.message : 'upstream error';
+        this.#ended = true;
+      }
       const reason = event.choices?.[0]?.finish_reason;
       if (typeof reason === 'string') this.finishReason = reason as OpenAiFinishReason;
       if (!this.started)
@@ -73,14 +80,15 @@ export class OpenAiPassthroughStream implements StreamTranslator {
       const usage = usageFromOpenAi(event.usage);
       if (usage) {
         this.usage = usage;
-        if (this.#dropUsageChunk && event.choices?.length === 0) return [];
+        // Never an error chunk that also reports usage: the caller must still hear the error.
+        if (this.#dropUsageChunk && event.choices?.length === 0 && this.error === undefined) return [];
       }
     }
     return [e.event ? `event: ${e.event}\ndata: ${data}\n\n` : `data: ${data}\n\n`];
   }
 
   end(): string[] {
-    if (this.completed) return [];
+    if (this.completed || this.#ended) return [];
     if (this.finishReason !== undefined) {
       this.completed = true;
       return [DONE_FRAME];
@@ -89,9 +97,9 @@ export class OpenAiPassthroughStream implements StreamTranslator {
   }
 
   fail(message: string, failure: StreamFailure = UPSTREAM_STREAM_FAILURE): string[] {
-    if (this.completed) return [];
+    if (this.completed || this.#ended) return [];
     this.error = message;
-    this.completed = true;
+    this.#ended = true;
     this.started = true;
     return [openAiStreamErrorFrame(message, failure.code, failure.type)];
   }
@@ -116,6 +124,7 @@ const MESSAGE_STOP = 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
 /** Anthropic → Anthropic: frames forwarded as sent; an Anthropic→OpenAI translator observes them. */
 export class AnthropicPassthroughStream implements StreamTranslator {
   readonly #observer = new AnthropicToOpenAiStream({ created: 0 });
+  /** The caller's stream is over: the upstream's error event was forwarded, or end()/fail() closed it. */
   #ended = false;
   #failure: string | undefined;
 
@@ -139,9 +148,11 @@ export class AnthropicPassthroughStream implements StreamTranslator {
   }
 
   push(e: SseEvent): string[] {
+    if (this.#ended) return [];
     const before = this.#observer.malformed;
     this.#observer.push(e);
     if (this.#observer.malformed > before) return [];
+    if (this.#observer.error !== undefined) this.#ended = true; // the upstream's error event, forwarded last
     return [e.event ? `event: ${e.event}\ndata: ${e.data}\n\n` : `data: ${e.data}\n\n`];
   }
 

@@ -1,7 +1,8 @@
 // OpenAI Responses API streams, passed through event by event. The stream is complete when a terminal
 // response event arrives (response.completed / .incomplete / .failed); its usage is read from there.
 // The answer starts with the first event that is not one of the opening ones (created, in_progress, an
-// output item or content part announced but still empty).
+// output item or content part announced but still empty). An upstream `error` event is forwarded as the
+// last event: the SDK raises it and stops reading, so nothing after it (a synthetic second error) is sent.
 import { usageFromResponses, type Usage } from '../accounting/usage.ts';
 import { eventFrame, UPSTREAM_STREAM_FAILURE } from '../translate/index.ts';
 import type { OpenAiFinishReason, SseEvent, StreamFailure, StreamTranslator } from '../translate/index.ts';
@@ -24,8 +25,11 @@ export class ResponsesPassthroughStream implements StreamTranslator {
   usage: Usage | undefined;
   malformed = 0;
   error: string | undefined;
+  /** The caller's stream is over: the upstream's error event was forwarded, or end()/fail() closed it. */
+  #ended = false;
 
   push(e: SseEvent): string[] {
+    if (this.#ended) return [];
     const data = e.data;
     if (data.charCodeAt(0) !== 0x7b || data.charCodeAt(data.length - 1) !== 0x7d) {
       this.malformed++;
@@ -50,7 +54,10 @@ export class ResponsesPassthroughStream implements StreamTranslator {
         return [];
       }
       const kind = type === 'error' ? type : (event.type ?? type); // an event named error is one
-      if (kind === 'error') this.error = textOr(event.message, 'upstream error');
+      if (kind === 'error') {
+        this.error = textOr(event.message, 'upstream error');
+        this.#ended = true;
+      }
       if (TERMINAL.has(kind)) {
         this.completed = true;
         this.usage = usageFromResponses(event.response?.usage);
@@ -63,12 +70,13 @@ export class ResponsesPassthroughStream implements StreamTranslator {
   }
 
   end(): string[] {
-    return this.completed ? [] : this.fail('upstream stream ended before the response was complete');
+    if (this.completed || this.#ended) return [];
+    return this.fail('upstream stream ended before the response was complete');
   }
 
   fail(message: string, failure: StreamFailure = UPSTREAM_STREAM_FAILURE): string[] {
-    if (this.completed) return [];
-    this.completed = true;
+    if (this.completed || this.#ended) return [];
+    this.#ended = true;
     this.started = true;
     this.error = message;
     return [eventFrame('error', { type: 'error', code: failure.code, message, param: null })];

@@ -13,7 +13,11 @@ export function outcomeOf(d: Decision): string {
   return 'ok';
 }
 
-/** Outcomes that are the sidecar's or an upstream's failure (an error on the span), not the caller's request. */
+/**
+ * Outcomes that are the sidecar's or an upstream's failure (an error on the span), not the caller's
+ * request — nor the caller's choice to leave (499), even when that cut a stream.
+ */
 export function failed(d: Decision): boolean {
+  if (d.status === 499) return false;
   return d.errorCode !== undefined || d.status >= 500;
 }

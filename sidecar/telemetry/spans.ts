@@ -208,7 +208,8 @@ function recordAttempt(
   if (a.finishReason !== undefined) attrs[GEN_AI.responseFinishReasons] = [a.finishReason];
   if (a.ttftMs !== undefined) attrs[GEN_AI.responseTimeToFirstChunk] = a.ttftMs / 1000;
   if (a.streamError !== undefined) {
-    attrs[ERROR_TYPE] = 'upstream_stream_error';
+    // A stream the sidecar cut itself (its drain window closed) is not the upstream's failure.
+    attrs[ERROR_TYPE] = a.streamErrorCode ?? 'upstream_stream_error';
     attrs[TURNOUT.streamError] = io.redactor.redact(a.streamError);
   }
   const ok = a.outcome === 'ok' && a.streamError === undefined;

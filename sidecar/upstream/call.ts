@@ -86,6 +86,8 @@ export interface AttemptRecord {
   finishReason?: string;
   /** A stream that failed after it was committed to the caller. */
   streamError?: string;
+  /** The Turnout error code when the sidecar, not the upstream, cut that stream (shutting_down). */
+  streamErrorCode?: string;
 }
 
 export interface SkipRecord {

@@ -33,7 +33,8 @@ export interface StreamAttempt {
  * for the answer to start (content, a tool call, a finish) before committing (headers sent), under the
  * first-token timer: a stream that never starts, opens and stalls, or opens and then sends an error
  * event still fails over. Once committed, a cut, stalled or broken upstream ends with an in-band error
- * frame — never with a clean end that would pass for a full answer.
+ * frame — never with a clean end that would pass for a full answer; when the upstream sent its own error
+ * event, that one (redacted) is the frame, and nothing follows it.
  */
 export async function pipeStream(
   call: Call,
@@ -87,7 +88,8 @@ export async function pipeStream(
   try {
     await write(start.frames);
     let ended = start.ended;
-    while (!ended && !a.translator.completed) {
+    // Until the upstream's end marker, or its in-band error event: after that, the caller is told nothing more.
+    while (!ended && !a.translator.completed && a.translator.error === undefined) {
       if (!graceSet && a.translator.finishReason !== undefined) {
         graceSet = true;
         clearTimeout(idle);
@@ -106,13 +108,22 @@ export async function pipeStream(
       await write(pipe.feed(next.value));
     }
     // The end marker came (for Gemini, the finish chunk): end() writes whatever closes the caller's stream.
+    // After an error event it writes nothing, and what the upstream may still send is not waited for.
     if (!ended) await write(pipe.end());
+    if (!ended && a.translator.error !== undefined) body.destroy();
   } catch (err) {
     // The sidecar itself cut the call (its drain window closed): the caller is still there to be told.
     cut = call.clientSignal.reason instanceof TurnoutError ? call.clientSignal.reason : undefined;
     // The provider bills what it generated until it saw the disconnect: report the usage seen so far.
     if (call.clientSignal.aborted && !cut)
-      return { kind: 'served', status: 499, ttftMs, streamError: 'caller disconnected', ...billed(a) };
+      return {
+        kind: 'served',
+        status: 499,
+        ttftMs,
+        streamError: 'caller disconnected',
+        streamErrorCode: 'caller_disconnected',
+        ...billed(a),
+      };
     const reason: unknown = a.controller.signal.aborted ? a.controller.signal.reason : err;
     const finished =
       a.translator.finishReason !== undefined && (reason instanceof TimeoutError || cut !== undefined);

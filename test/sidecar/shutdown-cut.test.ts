@@ -1,14 +1,24 @@
 // A stream still running when the drain window closes is cut by the sidecar, not broken by its upstream:
-// the in-band error (in both caller dialects), the decision, the requests metric and the upstream's
-// circuit breaker all say so, instead of blaming the provider with upstream_stream_error.
+// the in-band error (in both caller dialects), the decision, the requests metric, the call and attempt
+// spans and the upstream's circuit breaker all say so, instead of blaming the provider with
+// upstream_stream_error.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { inProcessSidecar, type InProcess } from './telemetry-harness.ts';
 import { policyYaml, providersYaml } from './manifests.ts';
 
+/** The sidecar's close() shuts its exporter down, which empties an in-memory one: this one keeps its spans. */
+class SpansKeptAtShutdown extends InMemorySpanExporter {
+  override shutdown(): Promise<void> {
+    return this.forceFlush();
+  }
+}
+
 let s: InProcess;
 before(async () => {
-  s = await inProcessSidecar();
+  s = await inProcessSidecar({ exporter: new SpansKeptAtShutdown() });
   // One failure would open the primary's breaker: a cut blamed on it would show there.
   const breaker = 'circuitBreaker: { consecutiveFailures: 1 }';
   await s.load({
@@ -42,7 +52,7 @@ function errorEvent(text: string): Record<string, unknown> {
 }
 
 describe('a stream cut when the drain window closes', () => {
-  it('carries shutting_down in-band (both dialects), in the decision and the metrics; the upstream is not blamed', async () => {
+  it('carries shutting_down in-band (both dialects), in the decision, the metrics and the spans; the upstream is not blamed', async () => {
     const long = { kind: 'ok', chunks: 40, chunkDelayMs: 100 } as const;
     s.primary.script([long, long]);
     const openai = await openStream('/v1/chat/completions', {});
@@ -78,5 +88,17 @@ describe('a stream cut when the drain window closes', () => {
     );
     assert.ok(!metrics.includes('upstream_stream_error'));
     assert.match(metrics, /turnout_circuit_breaker_state\{provider="[^"]*primary",state="closed"\} 1/);
+
+    const spans = s.exporter.getFinishedSpans();
+    const calls = spans.filter((x) => x.kind === SpanKind.SERVER);
+    const attempts = spans.filter((x) => x.kind === SpanKind.CLIENT);
+    assert.equal(calls.length, 2);
+    assert.equal(attempts.length, 2, 'one attempt per call: a committed stream is not retried');
+    for (const span of [...calls, ...attempts]) {
+      const label = `${span.kind === SpanKind.SERVER ? 'call' : 'attempt'} span ${span.name}`;
+      assert.equal(span.attributes['error.type'], 'shutting_down', label);
+      assert.equal(span.status.code, SpanStatusCode.ERROR, label);
+      assert.match(String(span.status.message), /shutting down.*drain window/, label);
+    }
   });
 });

@@ -27,12 +27,14 @@ export interface InProcessOptions {
   sampler?: Sampler;
   /** The sidecar's process-wide state (breakers, budgets, caches), for a test that reads it. */
   state?: SidecarState;
+  /** The exporter spans go to; a test that reads spans after close() passes one that keeps them. */
+  exporter?: InMemorySpanExporter;
 }
 
 export async function inProcessSidecar(opts: InProcessOptions = {}): Promise<InProcess> {
   const primary = await startFakeProvider({ dialect: 'openai' });
   const secondary = await startFakeProvider({ dialect: 'openai' });
-  const exporter = new InMemorySpanExporter();
+  const exporter = opts.exporter ?? new InMemorySpanExporter();
   const decisions: Decision[] = [];
   const sidecar = await startSidecar({
     port: 0,

@@ -245,6 +245,31 @@ spec:
     assert.ok(Number(attr(call, 'gen_ai.response.time_to_first_chunk')) >= 0);
   });
 
+  it('a caller who leaves mid-stream: outcome caller_disconnected, not an upstream stream error', async () => {
+    await load();
+    s.primary.onNext({ kind: 'ok', content: 'a b c d e f g h', chunks: 8, chunkDelayMs: 200 });
+    const tp = traceparent();
+    const controller = new AbortController();
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
+      method: 'POST',
+      signal: controller.signal,
+      headers: { 'content-type': 'application/json', traceparent: tp.header },
+      body: JSON.stringify({ model: 'smart', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+    });
+    await res.body?.getReader().read(); // the answer has started
+    controller.abort();
+    await recorded(s, 1);
+    const d = s.decisions.at(-1);
+    assert.equal(d?.status, 499);
+    assert.equal(d?.errorCode, 'caller_disconnected');
+    const { call, attempts } = await callTree(s.exporter, tp.traceId);
+    assert.equal(attr(call, 'turnout.outcome'), 'caller_disconnected');
+    // The caller's choice, not a failure of the sidecar or the upstream: named, but not an error status.
+    assert.equal(call.status.code, SpanStatusCode.UNSET);
+    assert.equal(attr(call, 'error.type'), 'caller_disconnected');
+    assert.equal(attr(attempts[0], 'error.type'), 'caller_disconnected');
+  });
+
   it('skipped candidates: an open breaker shows as a skip event with its reason', async () => {
     await load('', '', 'circuitBreaker: { consecutiveFailures: 1, openFor: 30s }');
     s.primary.onNext({ kind: 'status', status: 503 });
