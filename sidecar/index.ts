@@ -37,6 +37,8 @@ export interface SidecarOptions {
   metrics?: SidecarMetrics;
   /** Tracing and redaction; by default configured from the OTEL_* environment. */
   telemetry?: Telemetry | TelemetryOptions;
+  /** Refuse web pages' requests (Origin, foreign Host): on by default, off in a pod (http/server.ts). */
+  refuseWebPages?: boolean;
 }
 
 export interface RunningSidecar {
@@ -110,6 +112,16 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
       })),
     ),
   );
+  // And the Retry-After cool-downs of targets it removed.
+  store.onLoad((runtime) =>
+    state.cooldowns.retain(
+      [...runtime.providers.values()].map(({ spec, models }) => ({
+        provider: spec.name,
+        endpoint: spec.endpoint,
+        models: models.keys(),
+      })),
+    ),
+  );
   const telemetry =
     opts.telemetry instanceof Telemetry ? opts.telemetry : await Telemetry.create(opts.telemetry);
   telemetry.attach(store);
@@ -129,6 +141,7 @@ export async function startSidecar(opts: SidecarOptions = {}): Promise<RunningSi
     maxBodyBytes: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(opts.onDecision && { onDecision: opts.onDecision }),
     ...(opts.onInternalError && { onInternalError: opts.onInternalError }),
+    ...(opts.refuseWebPages !== undefined && { refuseWebPages: opts.refuseWebPages }),
   });
   const url = await listen(server, opts.port ?? DEFAULT_LISTEN.port, opts.host ?? DEFAULT_LISTEN.host);
   const transparent = opts.transparent

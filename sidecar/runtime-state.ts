@@ -1,12 +1,15 @@
-// Process-wide state that outlives snapshots: breakers, latency history, limits, budgets, caches,
-// affinity. Created once per sidecar (these structures preallocate), shared by every request.
+// Process-wide state that outlives snapshots: breakers, Retry-After cool-downs, latency history,
+// limits, budgets, caches, affinity. Created once per sidecar (these structures preallocate), shared by every request.
 import { CacheRegistry } from './cache/index.ts';
 import { AffinityStore, BreakerRegistry, LatencyTracker } from './health/index.ts';
 import { BudgetLedger, ConcurrencyLimiter, RateLimiter } from './limits/index.ts';
 import type { Random } from './routing/strategy.ts';
+import { CooldownStore } from './upstream/cooldown.ts';
 
 export interface SidecarState {
   breakers: BreakerRegistry;
+  /** Targets that answered 429/503 with Retry-After, left alone by every call until then. */
+  cooldowns: CooldownStore;
   latency: LatencyTracker;
   affinity: AffinityStore;
   caches: CacheRegistry;
@@ -25,6 +28,7 @@ export interface SidecarStateOptions {
 export function createSidecarState(opts: SidecarStateOptions = {}): SidecarState {
   return {
     breakers: new BreakerRegistry(),
+    cooldowns: new CooldownStore(),
     latency: new LatencyTracker(),
     affinity: new AffinityStore(),
     caches: new CacheRegistry(),

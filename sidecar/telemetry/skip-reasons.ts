@@ -4,6 +4,7 @@
 
 export type SkipReason =
   | 'breaker-open'
+  | 'cooling-down'
   | 'constraint'
   | 'capability'
   | 'context-window'
@@ -15,6 +16,7 @@ export type SkipReason =
 
 const RULES: [RegExp, SkipReason][] = [
   [/^circuit open/, 'breaker-open'],
+  [/^cooling down/, 'cooling-down'],
   [/^constraint:/, 'constraint'],
   [/^the model does not declare/, 'capability'],
   [/^context window/, 'context-window'],

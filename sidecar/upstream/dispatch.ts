@@ -1,8 +1,9 @@
 // The attempt loop: try each candidate once per round; a retryable failure moves on to the next
 // candidate at once (a different target needs no backoff); after a full round of failures, back off
 // and start another round, up to retry.attempts extra rounds and the deadline. A target that sent
-// Retry-After is left out of the rounds until then; when no other target is left, the next round
-// waits for the soonest of them.
+// Retry-After (to this call, or with a 429/503 to any call of this sidecar: see cooldown.ts) is left
+// out of the rounds until then; when no other target is left, the call waits for the soonest of them,
+// or is refused at once when that is past its deadline.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TurnoutError } from '../errors.ts';
 import { skipReason } from '../telemetry/skip-reasons.ts';
@@ -10,16 +11,16 @@ import { runAttempt, servedHeaders, type AttemptResult } from './attempt.ts';
 import { targetKey, type AttemptRecord, type Call, type SkipRecord } from './call.ts';
 import { candidatesFor, headerValue, routeKeyOf, type Candidate } from './candidates.ts';
 import { countsAgainstBreaker, type AttemptFailure } from './classify.ts';
+import { coolDownAfter, leftAlone, waitOutCooldowns, type NotBefore } from './call-cooldowns.ts';
+import { honouredDelayMs } from './cooldown.ts';
 import { enterAttempt } from './gates.ts';
 
 export type Served = Extract<AttemptResult, { kind: 'served' }>;
 export type DispatchOutcome = Served & { provider: string; model: string; simulated: boolean };
 
 /** What the attempts so far have taught this call. */
-interface Tries {
+interface Tries extends NotBefore {
   failures: AttemptFailure[];
-  /** When a target that sent Retry-After (or whose provider limit said when) may be asked again, epoch ms. */
-  notBefore?: Map<Candidate, number>;
 }
 
 export async function dispatch(call: Call): Promise<DispatchOutcome> {
@@ -34,13 +35,15 @@ export async function dispatch(call: Call): Promise<DispatchOutcome> {
       Math.max(...candidates.map((c) => c.provider.spec.timeouts.totalMs)));
   const tries: Tries = { failures: [] };
   const failures = tries.failures;
+  // Checked here, not only inside: no promise on the hot path while nothing is cooling down.
+  if (call.state.cooldowns.size > 0) await waitOutCooldowns(call, candidates, tries, deadline);
   for (let round = 0; round <= retry.attempts; round++) {
     if (round > 0 && !(await backoff(call, round, candidates, tries, deadline))) break;
     for (const [i, c] of candidates.entries()) {
       if (Date.now() >= deadline || call.clientSignal.aborted) break;
       call.remaining = candidates.slice(i + 1);
       if (!mayTry(call, c)) continue;
-      if ((tries.notBefore?.get(c) ?? 0) > Date.now()) continue; // it asked not to be called before then
+      if (leftAlone(call, c, tries)) continue;
       const outcome = await tryCandidate(call, c, deadline, tries);
       if (outcome) return outcome;
     }
@@ -94,10 +97,15 @@ function noEligibleTarget(call: Call, skipped: readonly SkipRecord[]): TurnoutEr
   );
 }
 
-/** A failure that may be retried: remembered, with the time its Retry-After asks the target to be left alone. */
+/** A failure that may be retried: remembered, with the time its Retry-After (capped) asks the target to be left alone. */
 function recordFailure(tries: Tries, c: Candidate, f: AttemptFailure): void {
-  tries.failures.push(f);
-  if (f.retryAfterMs !== undefined) (tries.notBefore ??= new Map()).set(c, Date.now() + f.retryAfterMs);
+  if (f.retryAfterMs === undefined) {
+    tries.failures.push(f);
+    return;
+  }
+  const delay = honouredDelayMs(f.retryAfterMs);
+  tries.failures.push({ ...f, retryAfterMs: delay });
+  (tries.notBefore ??= new Map()).set(c, Date.now() + delay);
 }
 
 /** One attempt on one candidate: the outcome when the call is answered, undefined to move on. */
@@ -167,6 +175,7 @@ async function tryCandidate(
       ...(result.costUSD !== undefined && { costUSD: result.costUSD }),
       ...(result.finishReason !== undefined && { finishReason: result.finishReason }),
       ...(result.streamError !== undefined && { streamError: result.streamError }),
+      ...(result.streamErrorCode !== undefined && { streamErrorCode: result.streamErrorCode }),
     });
     remember(call, c);
     return served(result);
@@ -186,6 +195,7 @@ async function tryCandidate(
     ...(failureClass !== undefined && { failureClass }),
   });
   forget(call, c);
+  coolDownAfter(call, c, f);
   // The prompt was too long for this model: worth trying a later candidate with a larger window, if any.
   const largerWindow = f.kind === 'context-length' && hasLargerWindow(call, c);
   const retryable =
@@ -293,7 +303,7 @@ function exhausted(call: Call, failures: AttemptFailure[], deadline: number): Tu
   const parts = [
     ...call.attempts.map((a) => `${a.provider}/${a.model}: ${a.status ?? a.outcome}`),
     ...call.skipped
-      .filter((s) => /circuit|limit|maxConcurrent/.test(s.reason))
+      .filter((s) => /circuit|limit|maxConcurrent|cooling/.test(s.reason))
       .map((s) => `${s.provider}/${s.model}: ${s.reason}`),
   ];
   const message = `all ${call.attempts.length} attempt(s) failed (${parts.join('; ')})`;

@@ -2,6 +2,7 @@
 // presented as complete. Real turnout dev process, fake OpenAI upstreams with injected faults.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import * as manifest from '../helpers/manifests.ts';
 import type { TurnoutProcess } from '../helpers/turnout-process.ts';
@@ -46,13 +47,12 @@ async function streamText(model = 'smart') {
 
 describe('failures before the answer starts fail over invisibly', () => {
   it('429 with Retry-After as an HTTP date', async () => {
-    h.primary.onNext({
-      kind: 'status',
-      status: 429,
-      retryAfter: new Date(Date.now() + 30_000).toUTCString(),
-    });
+    const until = new Date(Date.now() + 2000); // whole seconds on the wire: 1–2 s from now
+    h.primary.onNext({ kind: 'status', status: 429, retryAfter: until.toUTCString() });
     const res = await chat(t.url);
     assert.equal(res.headers.get('x-turnout-provider'), 'secondary');
+    // Retry-After cools the primary down for every call of the sidecar: the next tests need it back.
+    await sleep(until.getTime() - Date.now() + 50);
   });
 
   it('429 without Retry-After on a single target: backs off, then retries (never hammers)', async () => {

@@ -1,6 +1,7 @@
 // The real `openai` npm client → `turnout dev` (a real process) → fake OpenAI upstreams on loopback.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import OpenAI from 'openai';
 import type { FakeProvider } from '../fakes/index.ts';
 import { closeAll, resetAll, startFakeUpstreams } from '../helpers/fake-upstreams.ts';
@@ -130,6 +131,8 @@ describe('openai client through turnout dev', () => {
       assert.equal(response.headers.get('x-turnout-provider'), 'secondary');
       assert.equal(response.headers.get('x-turnout-attempts'), '2');
       assert.equal(primary.count, 1, 'the failed primary was tried once');
+      // Retry-After cools the primary down for every call of the sidecar: the next tests need it back.
+      if ('retryAfter' in step) await sleep(Number(step.retryAfter) * 1000 + 50);
     });
   }
 
