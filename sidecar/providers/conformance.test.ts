@@ -2,13 +2,15 @@
 // provider type's adapter and must come out as valid requests of its wire format, with the credential
 // in the provider's header and never in the URL; recorded answers of each wire format (fixtures in
 // test/fixtures/translate, streams included) must come back through the same shaping path the sidecar
-// uses as the OpenAI answer the fixture expects.
+// uses as the OpenAI answer the fixture expects. Provider types that serve the Responses API are held to
+// their wire contract the same way (test/fixtures/providers holds their recorded answers).
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
 import type { ProviderType, SnapshotModel, SnapshotProvider } from '../../api/index.ts';
 import { shaperFor } from '../dialects/shaper.ts';
 import { sseTranslatorPipe } from '../translate/index.ts';
+import { classifyStatus } from '../upstream/classify.ts';
 import { providerKind } from './registry.ts';
 import type { ChatCall, WireDialect } from './types.ts';
 
@@ -172,8 +174,8 @@ describe('adapter conformance: requests', () => {
   }
 });
 
-async function fixtures(dir: string) {
-  const base = new URL(`../../test/fixtures/translate/${dir}/`, import.meta.url);
+async function fixtures(dir: string, root = 'translate') {
+  const base = new URL(`../../test/fixtures/${root}/${dir}/`, import.meta.url);
   const names = (await readdir(base)).filter((f) => f.endsWith('.json'));
   return Promise.all(
     names.map(async (n) => ({
@@ -266,4 +268,108 @@ describe('adapter conformance: answers through the sidecar shaping path', () => 
       }
     });
   }
+});
+
+const RESPONSES_CASES: Record<string, Record<string, unknown>> = {
+  text: { model: 'alias', input: 'hello' },
+  stream: { model: 'alias', input: 'hello', stream: true },
+  items: {
+    model: 'alias',
+    instructions: 'be brief',
+    input: [{ role: 'user', content: [{ type: 'input_text', text: 'weather?' }] }],
+    tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object', properties: {} } }],
+  },
+};
+
+/**
+ * Each provider type serving the Responses API: the exact path (no query: neither an api-version nor the
+ * key in the URL), the one header carrying the key, and what the body's `model` must name.
+ */
+const RESPONSES_WIRE: [ProviderType, { path: string; keyHeader: string; model: string }][] = [
+  ['openai', { path: '/v1/responses', keyHeader: 'authorization', model: 'target-model' }],
+  // The v1 API: the deployment travels in `model`, and the dated azure.apiVersion is not sent.
+  ['azure-openai', { path: '/openai/v1/responses', keyHeader: 'api-key', model: 'prod-deploy' }],
+];
+
+describe('adapter conformance: Responses requests', () => {
+  for (const [type, wire] of RESPONSES_WIRE) {
+    for (const [name, body] of Object.entries(RESPONSES_CASES)) {
+      it(`${type}: ${name}`, () => {
+        const raw = Buffer.from(JSON.stringify(body));
+        const call: ChatCall = {
+          body,
+          caller: 'openai',
+          callerBody: body,
+          raw,
+          stream: body.stream === true,
+        };
+        const ctx = { provider: provider(type), model, apiKey: KEY };
+        const req = providerKind(type)?.adapter.responses?.(call, ctx);
+        assert.ok(req, `${type} serves the Responses API`);
+        assert.equal(req.method, 'POST');
+        assert.equal(req.path, wire.path);
+        const keyHeaders = Object.keys(req.headers).filter((k) => req.headers[k]?.includes(KEY));
+        assert.deepEqual(keyHeaders, [wire.keyHeader]);
+        assert.deepEqual(JSON.parse(String(req.body)), { ...body, model: wire.model }, 'only model changes');
+      });
+    }
+  }
+});
+
+describe('adapter conformance: Responses answers through the sidecar shaping path', () => {
+  const azureFixture = async (name: string) => {
+    const found = (await fixtures('azure-openai', 'providers')).find((f) => f.name === name);
+    assert.ok(found, `test/fixtures/providers/azure-openai/${name}`);
+    return found;
+  };
+  const responsesShaper = (type: ProviderType) => {
+    const kind = providerKind(type);
+    assert.ok(kind && typeof kind.adapter.responses === 'function', `${type} serves the Responses API`);
+    return shaperFor(kind.adapter.wireDialect, 'openai', {
+      model: 'target-model',
+      requestedModel: 'alias',
+      callerWantsUsage: false,
+      operation: 'responses',
+    });
+  };
+
+  it('azure-openai: a recorded JSON answer reaches the caller byte for byte, its usage read', async () => {
+    const f = await azureFixture('responses-json.json');
+    const upstream = Buffer.from(JSON.stringify(f.input));
+    const shaped = responsesShaper('azure-openai').json(upstream);
+    assert.ok(shaped.bytes.equals(upstream));
+    assert.deepEqual(shaped.usage, (f.expected as { usage: unknown }).usage);
+  });
+
+  it('azure-openai: a recorded stream passes event by event, complete, with its usage', async () => {
+    const f = await azureFixture('responses-stream.json');
+    const events = (f.input as { event: string; data: unknown }[]).map(
+      (e) => `event: ${e.event}\ndata: ${JSON.stringify(e.data)}\n\n`,
+    );
+    const translator = responsesShaper('azure-openai').stream();
+    const pipe = sseTranslatorPipe(translator);
+    // Fed in uneven pieces, as a network delivers them.
+    const sse = events.join('');
+    const frames = [...pipe.feed(sse.slice(0, 101)), ...pipe.feed(sse.slice(101)), ...pipe.end()];
+    assert.deepEqual(frames, events);
+    const text = (f.input as { event: string; data: { delta?: string } }[])
+      .filter((e) => e.event === 'response.output_text.delta')
+      .map((e) => e.data.delta)
+      .join('');
+    const want = f.expected as { text: string; completed: boolean; error: unknown; usage: unknown };
+    assert.equal(text, want.text);
+    assert.equal(translator.completed, want.completed);
+    assert.equal(translator.error ?? null, want.error);
+    assert.deepEqual(translator.usage, want.usage);
+  });
+
+  it('azure-openai: a content-filter refusal is content-policy, never retried, its reason passed on', async () => {
+    const f = await azureFixture('responses-content-filter.json');
+    const { status, body } = f.input as { status: number; body: unknown };
+    const upstream = Buffer.from(JSON.stringify(body));
+    const { neutral, bytes } = responsesShaper('azure-openai').error(status, upstream);
+    assert.deepEqual(neutral, (f.expected as { neutral: unknown }).neutral);
+    assert.ok(bytes.equals(upstream), "the OpenAI caller gets Azure's own error, reason included");
+    assert.equal(classifyStatus(status), undefined, 'no failure class: not retried, not failed over');
+  });
 });

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Dialect } from './dialects/dialect.ts';
-import { DIALECTS } from './dialects/index.ts';
+import { dialectFor } from './dialects/index.ts';
 import { Reply } from './reply.ts';
 import { respond, sendStatus } from './respond.ts';
 import type { FakeProvider, FakeProviderOptions, RecordedRequest, StatusStep, Step } from './types.ts';
@@ -37,7 +37,7 @@ class FakeProviderServer implements FakeProvider {
 
   constructor(options: FakeProviderOptions) {
     this.dialect = options.dialect;
-    this.#impl = DIALECTS[options.dialect];
+    this.#impl = dialectFor(options);
     this.#record = options.record ?? true;
     this.#requireApiKey = options.requireApiKey ?? false;
     this.#server = createServer({ keepAlive: true, noDelay: true }, (req, res) => this.#receive(req, res));
@@ -149,13 +149,14 @@ class FakeProviderServer implements FakeProvider {
     return sendStatus(step, { reply, dialect: this.#impl });
   }
 
-  /** Refuses what the real API would before looking at the request: no key, a body that is not JSON. */
+  /** Refuses what the real API would before looking at the request: no key, a body that is not JSON, and
+   * what the dialect's service refuses on its own terms (Azure: path, api-version, deployment). */
   #refuse(record: RecordedRequest): StatusStep | undefined {
     if (this.#requireApiKey && record.apiKey === undefined) return { kind: 'status', status: 401 };
     if (record.method === 'POST' && record.body === undefined) {
       return { kind: 'status', status: 400, message: 'We could not parse the JSON body of your request.' };
     }
-    return undefined;
+    return this.#impl.refuse?.(record);
   }
 
   #recordOf(req: IncomingMessage, raw: Buffer): RecordedRequest {

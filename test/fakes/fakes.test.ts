@@ -3,4 +3,5 @@
 import './cases/openai.ts';
 import './cases/anthropic.ts';
 import './cases/gemini.ts';
+import './cases/azure-openai.ts';
 import './cases/faults.ts';

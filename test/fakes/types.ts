@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-export type DialectName = 'openai' | 'anthropic' | 'gemini';
+export type DialectName = 'openai' | 'anthropic' | 'gemini' | 'azure-openai';
 
 /** Token counts in neutral names; each dialect maps them to its own usage fields. */
 export interface UsageOverride {
@@ -152,7 +152,7 @@ export interface RecordedRequest {
   endpoint: string | undefined;
   model: string | undefined;
   stream: boolean;
-  /** The credential the dialect reads (Bearer token, x-api-key, x-goog-api-key or ?key=). */
+  /** The credential the dialect reads (Bearer token, x-api-key, api-key, x-goog-api-key or ?key=). */
   apiKey: string | undefined;
   /** The step that answered it. */
   step: StepKind | undefined;
@@ -168,11 +168,13 @@ export interface FakeProviderOptions {
   record?: boolean;
   /** Answer 401 in the dialect's format when the request carries no credential. */
   requireApiKey?: boolean;
+  /** azure-openai: the deployments the resource has (default AZURE_DEPLOYMENTS); others get 404. */
+  deployments?: readonly string[];
 }
 
 export interface FakeProvider {
   readonly dialect: DialectName;
-  /** Base URL a client is configured with (openai …/v1, anthropic the origin, gemini …/v1beta). */
+  /** Base URL a client is configured with (openai …/v1, anthropic the origin, gemini …/v1beta, azure-openai …/openai). */
   readonly url: string;
   readonly origin: string;
   readonly port: number;

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import OpenAI from 'openai';
 import { startFakeProvider, type DialectName, type FakeProvider } from '../index.ts';
+
+// Azure's faults are exercised in cases/azure-openai.ts: its requests need a key and a deployment.
+type FaultDialect = Exclude<DialectName, 'azure-openai'>;
 import { countOf, post, readBody, readUntil } from './http.ts';
 
 const chat = { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] };
@@ -218,7 +221,7 @@ describe('fault steps (openai dialect)', () => {
   });
 });
 
-const streamRequests: Record<DialectName, (fake: FakeProvider) => [string, unknown]> = {
+const streamRequests: Record<FaultDialect, (fake: FakeProvider) => [string, unknown]> = {
   openai: (fake) => [`${fake.url}/chat/completions`, streamChat],
   anthropic: (fake) => [`${fake.url}/v1/messages`, { ...streamChat, max_tokens: 10 }],
   gemini: (fake) => [
@@ -227,14 +230,14 @@ const streamRequests: Record<DialectName, (fake: FakeProvider) => [string, unkno
   ],
 };
 
-const endMarkers: Record<DialectName, string> = {
+const endMarkers: Record<FaultDialect, string> = {
   openai: 'data: [DONE]',
   anthropic: 'event: message_stop',
   gemini: '"finishReason"',
 };
 
 // [status, the in-band error event the dialect sends for it]
-const streamErrors: Record<DialectName, [number, RegExp]> = {
+const streamErrors: Record<FaultDialect, [number, RegExp]> = {
   openai: [500, /\ndata: \{"error":\{"message":"The server had an error[^"]*","type":"server_error"/],
   anthropic: [529, /\nevent: error\ndata: \{"type":"error","error":\{"type":"overloaded_error"/],
   gemini: [503, /\ndata: \{"error":\{"code":503,"message":"[^"]*","status":"UNAVAILABLE"\}\}\n\n$/],

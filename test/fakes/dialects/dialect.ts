@@ -1,5 +1,5 @@
 import type { Answer, Exchange } from '../answer.ts';
-import type { DialectName, Step } from '../types.ts';
+import type { DialectName, RecordedRequest, StatusStep, Step } from '../types.ts';
 
 /**
  * One SSE event of a stream. Faults count only 'delta' frames (content or tool-argument pieces), so
@@ -36,6 +36,8 @@ export interface Dialect {
   basePath: string;
   route(method: string, path: string): Route | undefined;
   apiKey(headers: Record<string, string | string[] | undefined>, query: string): string | undefined;
+  /** What the service refuses before a model sees the request (Azure: the key, api-version, deployment). */
+  refuse?(request: RecordedRequest): StatusStep | undefined;
   errorBody(spec: ErrorSpec): unknown;
   /** Per-response headers a real provider sends, such as a request id. */
   replyHeaders(): Record<string, string>;
