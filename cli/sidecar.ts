@@ -27,6 +27,7 @@ export const DEFAULT_TOKEN_FILE = '/var/run/secrets/turnout/token';
 export const SIDECAR_USAGE = `turnout sidecar [--operator-url URL] [--ca-file FILE] [--token-file FILE] [--namespace NS] [--pod NAME]
                 [--state-dir DIR] [--listen HOST:PORT] [--metrics-listen HOST:PORT] [--max-body-bytes N]
                 [--spend-interval DURATION] [--drain-timeout DURATION] [--transparent-listen HOST:PORT --transparent-cert FILE --transparent-key FILE]
+                [--refuse-web-pages]
   The in-pod proxy. Each flag defaults to an environment variable, as the injector sets them:
   TURNOUT_OPERATOR_URL (required), TURNOUT_CA_FILE (default: system roots),
   TURNOUT_TOKEN_FILE (default ${DEFAULT_TOKEN_FILE}), TURNOUT_POD_NAMESPACE and TURNOUT_POD_NAME (required),
@@ -37,7 +38,10 @@ export const SIDECAR_USAGE = `turnout sidecar [--operator-url URL] [--ca-file FI
   TLS listener, 127.0.0.1:443 in a pod) with TURNOUT_TRANSPARENT_CERT/KEY (PEM, re-read when rotated),
   ${DRAIN_TIMEOUT_ENV} (on SIGTERM: /readyz fails and new calls get a retriable 503 at once, calls in
   flight get this long to finish before they are cut; default ${DEFAULT_DRAIN_MS / 1000}s, the injector sets the
-  pod's terminationGracePeriodSeconds less 5s; a second signal cuts them at once).
+  pod's terminationGracePeriodSeconds less 5s; a second signal cuts them at once),
+  TURNOUT_REFUSE_WEB_PAGES (true: refuse requests with Origin or a non-loopback Host, as \`turnout dev\`
+  does; off by default, since only the pod's containers reach the port: turn it on when one of them runs
+  a browser that opens untrusted pages).
   Prints one JSON line per routing decision and sync event.`;
 
 const OPTIONS = {
@@ -55,6 +59,7 @@ const OPTIONS = {
   'transparent-listen': { type: 'string' },
   'transparent-cert': { type: 'string' },
   'transparent-key': { type: 'string' },
+  'refuse-web-pages': { type: 'boolean' },
 } as const;
 
 /** One JSON line on stdout; `time` first so lines sort and read well. */
@@ -91,6 +96,8 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
   const drainMs = drainText === undefined ? DEFAULT_DRAIN_MS : parseDrainWindow(drainText);
   if (drainMs === undefined)
     throw new UsageError(`--drain-timeout must be ${DRAIN_WINDOW_HINT} (got "${drainText}")`);
+
+  const refuseWebPages = values['refuse-web-pages'] ?? parseSwitch(env.TURNOUT_REFUSE_WEB_PAGES);
 
   const transparentListen = pick(values['transparent-listen'], 'TURNOUT_TRANSPARENT_LISTEN');
   const transparent = transparentListen && {
@@ -143,6 +150,10 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
       ...(maxBody !== undefined && { maxBodyBytes: parseByteSize(maxBody) }),
       ...(metricsListen !== undefined && { metricsListen: parseListen(metricsListen) }),
       ...(transparent && { transparent }),
+      // The browser checks guard `turnout dev` on a developer's machine. In a pod the routing port (bound to
+      // loopback) and the transparent listener are reached by the pod's own containers only, where a
+      // backend that forwards its caller's Origin or Host is legitimate and no browser runs.
+      refuseWebPages,
       onDecision: (d) => logLine('decision', { ...telemetry.decisionRecord(d) }),
       onInternalError: (e) =>
         logLine('internal_error', { error: e instanceof Error ? (e.stack ?? e.message) : String(e) }),
@@ -169,4 +180,11 @@ export async function sidecarCommand(argv: string[]): Promise<number> {
   repeat.detach();
   logLine('stopped', { ...report });
   return repeat.repeated() ? 1 : 0;
+}
+
+/** An on/off environment variable: unset is off. */
+function parseSwitch(text: string | undefined): boolean {
+  if (text === undefined || text === '' || text === 'false' || text === '0') return false;
+  if (text === 'true' || text === '1') return true;
+  throw new UsageError(`TURNOUT_REFUSE_WEB_PAGES must be true or false (got "${text}")`);
 }

@@ -51,7 +51,7 @@ export interface SyncReporter {
 /** One entry of RoutingPolicy `status.spend`. */
 export interface SpendStatusEntry {
   budget: string;
-  /** The scope's value (e.g. the tenant header's); absent for scope "policy". */
+  /** The scope's header value as /metrics shows it (redacted, cut, hashed: scope-label.ts); absent for "policy". */
   scopeKey?: string;
   windowStart: string;
   /** Fleet total in USD, a decimal string: "12.34". */

@@ -9,11 +9,21 @@ import { FakeDesiredState } from '../push/testing/index.ts';
 import { FleetBudgets } from './fleet-budgets.ts';
 
 const NS = 'team';
+/** Shaped like no common key (as Azure's are): only the exact-key rule can redact it. */
+const API_KEY = '0f3c9a77d2e14b6b8e5a1c2d3e4f5a6b';
 const yaml = (limit: number) => `
+apiVersion: v1
+kind: Secret
+metadata: { name: keys, namespace: ${NS} }
+stringData: { main: ${API_KEY} }
+---
 apiVersion: turnout.dev/v1alpha1
 kind: ModelProvider
 metadata: { name: sim, namespace: ${NS} }
-spec: { type: mock, models: [{ name: m1, pricing: { input: 1, output: 1 } }] }
+spec:
+  type: mock
+  auth: { secretRef: { name: keys, key: main } }
+  models: [{ name: m1, pricing: { input: 1, output: 1 } }]
 ---
 apiVersion: turnout.dev/v1alpha1
 kind: RoutingPolicy
@@ -173,6 +183,67 @@ describe('FleetBudgets', () => {
         ['tenant', 'acme', '0.20'],
       ],
     );
+  });
+
+  it('status shows header scopes as /metrics does; totals stay per raw scope and survive a new term', () => {
+    const t = setup();
+    fleet.seed(NS, 'bot', {});
+    const tenantKey = (value: string) => `${NS}/bot/tenant|header:x-tenant=${value}`;
+    // Two secret-shaped values redact to the same text; a long one is cut; one is the provider's key.
+    const [first, long] = ['Bearer sk-proj-FIRSTCALLERSECRET0123456789', 'T'.repeat(300)];
+    const spent: [value: string, usd: number][] = [
+      [first, 0.3],
+      ['Bearer sk-proj-OTHERCALLERSECRET987654321', 0.2],
+      [long, 0.1],
+      [API_KEY, 0.04],
+      ['acme', 0.05],
+    ];
+    for (const [value, usd] of spent) t.report(0, usd, { budgetKey: tenantKey(value) });
+    const before = spendOf();
+    const text = JSON.stringify(before);
+    for (const secret of ['FIRSTCALLERSECRET', 'OTHERCALLERSECRET', API_KEY, 'T'.repeat(65)])
+      assert.ok(!text.includes(secret), `${secret} in status: ${text}`);
+    const shown = before?.map((e) => [e.scopeKey, e.usedUSD]);
+    assert.equal(shown?.length, 5, 'the two values that redact alike stay two entries');
+    assert.match(String(shown?.[0]?.[0]), /^Bearer \[REDACTED\]#[0-9a-f]{16}$/);
+    assert.match(String(shown?.[1]?.[0]), /^Bearer \[REDACTED\]#[0-9a-f]{16}$/);
+    assert.notEqual(shown?.[0]?.[0], shown?.[1]?.[0]);
+    assert.deepEqual(shown?.slice(2), [
+      [`${'T'.repeat(64)}…#${String(shown[2]?.[0]).slice(-16)}`, '0.10'],
+      ['acme', '0.05'],
+      [`[REDACTED]#${String(shown[4]?.[0]).slice(-16)}`, '0.04'],
+    ]);
+    assert.deepEqual(
+      shown?.slice(0, 2).map((e) => e[1]),
+      ['0.30', '0.20'],
+    );
+
+    // A new leader reads the labels back. Each raw scope reported again (carrying what the seed holds)
+    // finds its own seed; one nobody reports again stays in status as it was.
+    fleet.reset();
+    fleet.seed(NS, 'bot', { spend: before });
+    assert.deepEqual(spendOf(), before, 'seeded, not yet reported: the same entries');
+    t.report(1, 0.3 + 0.01, { budgetKey: tenantKey(first), carriedUSD: 0.3 });
+    t.report(1, 0.1, { budgetKey: tenantKey(long), carriedUSD: 0.1 });
+    t.report(1, 0.02, { budgetKey: tenantKey('new') });
+    const after = new Map(spendOf()?.map((e) => [e.scopeKey, e.usedUSD]));
+    assert.equal(
+      after.get(before?.[0]?.scopeKey),
+      '0.31',
+      'the first secret-shaped scope: its seed, plus 0.01',
+    );
+    assert.equal(
+      after.get(before?.[1]?.scopeKey),
+      '0.20',
+      'the other: nobody re-reported it, the seed stays',
+    );
+    assert.equal(after.get(before?.[2]?.scopeKey), '0.10', 'the long one: re-reported, counted once');
+    assert.equal(after.get('new'), '0.02');
+    assert.equal(after.size, 6);
+    // The re-reported scopes are raw keys again: a sidecar's event names them as it reported them.
+    const e = t.connect(1);
+    assert.ok(record(e, tenantKey(first)));
+    assert.ok(!e.records.some((r) => r.budgetKey.includes('#')), 'no event names a label as a key');
   });
 
   it('window rollover: the new window starts from nothing', () => {

@@ -100,7 +100,10 @@ export class FleetBudgets implements FleetSpendStatus, SpendCollector {
     // A pod gone with its stream closed holds nothing any more; one the cache lags on may still.
     const open = new Set(this.#streams?.streams(namespace).map((s) => s.pod.name));
     for (const name of ns.leases.keys()) if (!ns.pods.has(name) && !open.has(name)) ns.leases.delete(name);
-    if (before !== compiled) ns.agg.prune(this.#now(), (key) => budgetExists(compiled, key));
+    if (before !== compiled) {
+      ns.agg.prune(this.#now(), (key) => budgetExists(compiled, key));
+      ns.redactor.useKeys([...(compiled?.providers.values() ?? [])].map((p) => p.apiKey));
+    }
     ns.push.poke();
   }
 
@@ -122,7 +125,7 @@ export class FleetBudgets implements FleetSpendStatus, SpendCollector {
     const ns = this.#ns(namespace);
     const p = ns.compiled?.policies.find((x) => x.name === policy);
     if (!p || !this.#seeded.has(`${namespace}/${policy}`)) return undefined;
-    const { entries, keys } = statusEntries(ns.agg, p, this.#now(), this.#o.maxStatusKeys);
+    const { entries, keys } = statusEntries(ns.agg, p, this.#now(), this.#o.maxStatusKeys, ns.redactor);
     const mark = ns.agg.mark(keys);
     const agg = ns.agg;
     return {

@@ -4,6 +4,7 @@ import type { SnapshotPolicy } from '../../api/index.ts';
 import { selects, type CompiledNamespace } from '../compile/index.ts';
 import type { PodIdentity, SpendStreams } from '../contract.ts';
 import type { Debouncer } from '../push/debounce.ts';
+import { SecretRedactor } from '../../sidecar/telemetry/redact.ts';
 import { windowBounds } from './keys.ts';
 import { SpendAggregate } from './spend-aggregate.ts';
 import type { HolderRef, LeaseBook } from './spend-event.ts';
@@ -22,6 +23,8 @@ export interface FleetNamespace {
   /** Current window starts of every budget: a change is a rollover. */
   windows: string;
   push: Debouncer;
+  /** Scrubs scope values in status of the namespace's API keys and of key shapes, as the sidecar's /metrics does. */
+  redactor: SecretRedactor;
 }
 
 /**
@@ -79,6 +82,7 @@ export function emptyNamespace(push: Debouncer): FleetNamespace {
     leases: new Map(),
     windows: '',
     push,
+    redactor: new SecretRedactor(),
   };
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { scopeHash, scopeLabel } from '../../sidecar/telemetry/scope-label.ts';
 import { SpendAggregate, totalOf } from './spend-aggregate.ts';
 
 const DAY = 86_400_000;
@@ -98,5 +99,62 @@ describe('SpendAggregate', () => {
     assert.equal(agg.record('a', key('ns/p/t|header:x-t=3'), 1, 0), false);
     assert.ok(agg.record('a', key('ns/p/t|header:x-t=1'), 2, 0), 'a known key still updates');
     assert.ok(agg.record('a', key('ns/p/u|policy'), 1, 0));
+  });
+
+  describe('seeds from status entries that show a scope other than as sent', () => {
+    const raw = `ns/p/daily|header:x-user=${'u'.repeat(200)}`;
+    const shownKey = `ns/p/daily|${scopeLabel(raw.slice('ns/p/daily|'.length), undefined)}`;
+    const hash = scopeHash(raw.slice('ns/p/daily|'.length)) ?? '';
+    const shown = { shownKey, hash, start: day0, end: day0 + DAY };
+
+    it('waits for the raw key with the same hash, which then starts from the seed', () => {
+      const agg = new SpendAggregate();
+      agg.seedShown(shown, 900);
+      assert.deepEqual(
+        agg.pendingOf('ns/p/daily', day0).map((p) => p.seed),
+        [900],
+      );
+      assert.equal(agg.size, 0, 'no key is made up for it');
+      agg.record('live', key(`ns/p/daily|header:x-user=${'u'.repeat(199)}v`), 50, 0);
+      assert.equal(agg.pendingOf('ns/p/daily', day0).length, 1, 'another value: still waiting');
+      agg.record('live', key(raw), 300, 200);
+      assert.equal(total(agg, key(raw)), 900 - 200 + 300);
+      assert.equal(agg.pendingOf('ns/p/daily', day0).length, 0);
+    });
+
+    it('goes to the raw key at once when it is already known', () => {
+      const agg = new SpendAggregate();
+      agg.record('live', key(raw), 100, 100);
+      agg.seedShown(shown, 400);
+      assert.equal(total(agg, key(raw)), 400);
+      assert.equal(agg.pendingOf('ns/p/daily', day0).length, 0);
+    });
+
+    it('a reported key spelled like the label is another scope: it never takes the seed', () => {
+      const agg = new SpendAggregate();
+      agg.seedShown(shown, 900);
+      agg.record('poser', key(shownKey), 10, 0);
+      assert.equal(total(agg, key(shownKey)), 10);
+      assert.equal(agg.pendingOf('ns/p/daily', day0)[0]?.seed, 900);
+    });
+
+    it('is dropped with its window or its budget', () => {
+      const agg = new SpendAggregate();
+      agg.seedShown(shown, 900);
+      assert.equal(
+        agg.prune(day0 + 1, () => true),
+        false,
+      );
+      assert.equal(
+        agg.prune(day0 + 1, (k) => !k.startsWith('ns/p/daily|')),
+        true,
+      );
+      agg.seedShown(shown, 900);
+      assert.equal(
+        agg.prune(day0 + DAY, () => true),
+        true,
+      );
+      assert.equal(agg.pendingOf('ns/p/daily', day0).length, 0);
+    });
   });
 });

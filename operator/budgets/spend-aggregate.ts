@@ -12,6 +12,12 @@
 // previous leader sent them), and that much is taken off the seed. What is left of the seed is the
 // spend of processes that are gone. Carried amounts a sidecar never learned of are counted twice: an
 // overcount, the safe direction for a budget.
+//
+// Keys are the raw scopes sidecars report, so two callers are never merged. Status shows a scope value
+// redacted or cut when it has to (scope-label.ts), and a seed read back from such an entry cannot name its
+// raw key: it waits as a pending seed, recognised by the hash its label carries, until a sidecar reports
+// the raw key that hashes the same; that key then starts from the seed.
+import { scopeHash } from '../../sidecar/telemetry/scope-label.ts';
 import { keyId } from './keys.ts';
 
 interface Contribution {
@@ -30,6 +36,17 @@ export interface KeyState {
   byInstance: Map<string, Contribution>;
 }
 
+/** A seed from a status entry whose scope value is shown redacted or cut: no raw key is known for it yet. */
+export interface PendingSeed {
+  /** `<budget prefix>|<scope as status shows it>`: "header:x-team=[REDACTED]#<hash>". */
+  shownKey: string;
+  /** The hash of the raw header value, as the label carries it. */
+  hash: string;
+  start: number;
+  end: number;
+  seed: number;
+}
+
 export interface AggregateLimits {
   /** Keys one budget may track per window; reports of further keys are ignored. */
   maxKeysPerBudget: number;
@@ -40,6 +57,8 @@ export type PersistMark = readonly (readonly [id: string, instance: string, used
 
 export class SpendAggregate {
   readonly #keys = new Map<string, KeyState>();
+  /** Keyed by pendingId(): kept apart from #keys, so no reported key can land on one. */
+  readonly #pending = new Map<string, PendingSeed>();
   /** Keys per `<budget prefix>\n<window start>`, to bound what one budget can hold. */
   readonly #perBudget = new Map<string, number>();
   readonly #limits: AggregateLimits;
@@ -70,6 +89,29 @@ export class SpendAggregate {
     if (k) k.seed = Math.max(k.seed, micro);
   }
 
+  /**
+   * The seed of a status entry showing its scope other than as sent (`hash` from its label): it goes to
+   * the raw key with that hash if one is known, else waits for it. At most the first seed of a term counts.
+   */
+  seedShown(key: { shownKey: string; hash: string; start: number; end: number }, micro: number): void {
+    const prefix = key.shownKey.slice(0, key.shownKey.indexOf('|'));
+    const known = this.keysOf(prefix, key.start).find((k) => scopeHash(scopeOf(k.budgetKey)) === key.hash);
+    if (known) {
+      known.seed = Math.max(known.seed, micro);
+      return;
+    }
+    const id = pendingId(prefix, key.start, key.hash);
+    const seed = Math.max(this.#pending.get(id)?.seed ?? 0, micro);
+    this.#pending.set(id, { ...key, seed });
+  }
+
+  /** Pending seeds of one budget (`prefix|…`) in the window starting at `start`. */
+  pendingOf(prefix: string, start: number): PendingSeed[] {
+    return [...this.#pending.values()].filter(
+      (p) => p.start === start && p.shownKey.startsWith(`${prefix}|`),
+    );
+  }
+
   get(budgetKey: string, start: number): KeyState | undefined {
     return this.#keys.get(keyId(budgetKey, start));
   }
@@ -85,6 +127,11 @@ export class SpendAggregate {
   /** Drops windows that ended and keys `keep` rejects (budgets that no longer exist); true if any went. */
   prune(now: number, keep: (budgetKey: string) => boolean): boolean {
     let dropped = false;
+    for (const [id, p] of this.#pending) {
+      if (p.end > now && keep(p.shownKey)) continue;
+      this.#pending.delete(id);
+      dropped = true;
+    }
     for (const [id, k] of this.#keys) {
       if (k.end > now && keep(k.budgetKey)) continue;
       this.#keys.delete(id);
@@ -124,9 +171,20 @@ export class SpendAggregate {
     const n = this.#perBudget.get(b) ?? 0;
     if (n >= this.#limits.maxKeysPerBudget) return undefined;
     this.#perBudget.set(b, n + 1);
-    const fresh: KeyState = { ...key, seed: 0, byInstance: new Map() };
+    const fresh: KeyState = { ...key, seed: this.#adopt(key), byInstance: new Map() };
     this.#keys.set(id, fresh);
     return fresh;
+  }
+
+  /** The pending seed a new raw key stands for, taken out of the pending ones; 0 when there is none. */
+  #adopt(key: { budgetKey: string; start: number }): number {
+    if (this.#pending.size === 0) return 0;
+    const hash = scopeHash(scopeOf(key.budgetKey));
+    if (hash === undefined) return 0;
+    const id = pendingId(key.budgetKey.slice(0, key.budgetKey.indexOf('|')), key.start, hash);
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    return pending?.seed ?? 0;
   }
 }
 
@@ -140,6 +198,9 @@ export function totalOf(k: KeyState): number {
   }
   return Math.max(0, k.seed - credited) + used;
 }
+
+const scopeOf = (budgetKey: string): string => budgetKey.slice(budgetKey.indexOf('|') + 1);
+const pendingId = (prefix: string, start: number, hash: string) => `${prefix}\n${start}\n${hash}`;
 
 const budgetId = (k: { budgetKey: string; start: number }) =>
   `${k.budgetKey.slice(0, k.budgetKey.indexOf('|'))}\n${k.start}`;

@@ -2,7 +2,13 @@
 // reverse, the seed a new leader reads back from it. Status lists at most `maxPerBudget` scope keys per
 // budget (the biggest spenders): status is not a database, and what falls off it is not kept across a
 // leader change (README.md says what that costs).
+//
+// Anyone who may `get` the policy reads status, so a scope's header value is shown as /metrics shows it:
+// redacted and cut, with a hash of the raw value when it is shown other than as sent (scope-label.ts).
+// Totals are still per raw scope; the hash is how a new leader finds the raw key an entry stands for.
 import type { SnapshotPolicy } from '../../api/index.ts';
+import type { SecretRedactor } from '../../sidecar/telemetry/redact.ts';
+import { labelHash, scopeLabel } from '../../sidecar/telemetry/scope-label.ts';
 import type { SpendStatusEntry } from '../contract.ts';
 import { budgetPrefix, formatUSD, isoSeconds, parseUSD, windowBounds } from './keys.ts';
 import { totalOf, type KeyState, type SpendAggregate } from './spend-aggregate.ts';
@@ -13,34 +19,49 @@ export interface StatusSpend {
   keys: KeyState[];
 }
 
+interface Ranked {
+  /** Undefined for a pending seed (no raw key known yet). */
+  k: KeyState | undefined;
+  total: number;
+  /** The scope as status shows it: "policy" or "header:<name>=<value as shown>". */
+  shown: string;
+}
+
 /** Entries in budget order; within a budget the policy-wide key first, then by spend, then by scope. */
 export function statusEntries(
   agg: SpendAggregate,
   policy: SnapshotPolicy,
   now: number,
   maxPerBudget: number,
+  redactor: SecretRedactor | undefined,
 ): StatusSpend {
   const entries: SpendStatusEntry[] = [];
   const keys: KeyState[] = [];
   for (const b of policy.budgets) {
     const { start } = windowBounds(b.window, now);
     const prefix = budgetPrefix(policy.namespace, policy.name, b.name);
-    const ranked = agg
-      .keysOf(prefix, start)
-      .map((k) => ({ k, total: totalOf(k), scope: k.budgetKey.slice(prefix.length + 1) }))
+    const scopeOf = (key: string) => key.slice(prefix.length + 1);
+    const ranked: Ranked[] = [
+      ...agg
+        .keysOf(prefix, start)
+        .map((k) => ({ k, total: totalOf(k), shown: scopeLabel(scopeOf(k.budgetKey), redactor) })),
+      ...agg
+        .pendingOf(prefix, start)
+        .map((p) => ({ k: undefined, total: p.seed, shown: scopeOf(p.shownKey) })),
+    ]
       .filter((r) => r.total > 0)
-      .sort((x, y) => y.total - x.total || (x.scope < y.scope ? -1 : x.scope > y.scope ? 1 : 0))
+      .sort((x, y) => y.total - x.total || (x.shown < y.shown ? -1 : x.shown > y.shown ? 1 : 0))
       .slice(0, maxPerBudget);
-    ranked.sort((x, y) => Number(y.scope === 'policy') - Number(x.scope === 'policy'));
+    ranked.sort((x, y) => Number(y.shown === 'policy') - Number(x.shown === 'policy'));
     for (const r of ranked) {
-      const scopeKey = scopeValue(b.scope, r.scope);
+      const scopeKey = scopeValue(b.scope, r.shown);
       entries.push({
         budget: b.name,
         ...(scopeKey !== undefined && { scopeKey }),
         windowStart: isoSeconds(start),
         usedUSD: formatUSD(r.total),
       });
-      keys.push(r.k);
+      if (r.k) keys.push(r.k);
     }
   }
   return { entries, keys };
@@ -65,13 +86,16 @@ export function seedFromStatus(
     const scope = scopeOf(b.scope, raw.scopeKey);
     if (scope === undefined) continue;
     const budgetKey = `${budgetPrefix(policy.namespace, policy.name, b.name)}|${scope}`;
-    agg.seed({ budgetKey, ...window }, micro);
+    // A value shown as sent is the raw key itself; a label with a hash waits for the raw key it names.
+    const hash = labelHash(scope);
+    if (hash === undefined) agg.seed({ budgetKey, ...window }, micro);
+    else agg.seedShown({ shownKey: budgetKey, hash, ...window }, micro);
     seeded++;
   }
   return seeded;
 }
 
-/** What status shows as scopeKey: nothing for "policy", the header's value for "header:<name>". */
+/** What status shows as scopeKey: nothing for "policy", the header's (shown) value for "header:<name>". */
 function scopeValue(budgetScope: string, scope: string): string | undefined {
   if (scope === 'policy') return undefined;
   return scope.startsWith(`${budgetScope}=`) ? scope.slice(budgetScope.length + 1) : scope;

@@ -43,6 +43,12 @@ export interface SidecarServerOptions {
   afterCall?: AfterCallQueue;
   /** How long a caller has to send a whole request, headers and body (default 60 s). */
   requestTimeoutMs?: number;
+  /**
+   * Refuse requests that look like a web page's: with Origin, or with a Host that is not a loopback name
+   * (see {@link assertLocalCaller}). On by default, for `turnout dev` on a machine with a browser; off in
+   * `turnout sidecar`, where only the pod's own containers reach the port (cli/sidecar.ts says why).
+   */
+  refuseWebPages?: boolean;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -93,7 +99,7 @@ async function handle(
   try {
     const api = inferenceApi(path);
     if (api) return await chat(req, res, opts, api, chatOptions);
-    assertLocalCaller(req);
+    if (opts.refuseWebPages !== false) assertLocalCaller(req);
     if (path === '/v1/models') return requireMethod(req, 'GET', () => models(res, opts));
     return await ops(req, res, opts, path);
   } catch (e) {
@@ -135,6 +141,8 @@ function dialectOf(path: string | undefined): ErrorDialect {
  * and so is one whose Host is not a loopback name (a rebinding page's request carries its own host).
  * Connections from the transparent egress listener (TLS, handed over by sidecar/transparent) name
  * the provider they were meant for in Host (api.openai.com), so only the Origin rule applies to them.
+ * In a pod (`turnout sidecar`) none of this runs: the port is reachable from the pod's containers only,
+ * where no browser runs, and an app that forwards its own caller's Origin or Host must not be refused.
  */
 function assertLocalCaller(req: IncomingMessage): void {
   if (req.headers.origin !== undefined) {
@@ -183,7 +191,7 @@ async function chat(
   let decision: PendingDecision | undefined;
   let untrack: (() => void) | undefined;
   try {
-    assertLocalCaller(req);
+    if (opts.refuseWebPages !== false) assertLocalCaller(req);
     if (req.method !== 'POST') throw methodNotAllowed(req, 'POST');
     if (opts.drain?.draining)
       throw shuttingDown('the Turnout sidecar is shutting down and takes no new calls; retry shortly');

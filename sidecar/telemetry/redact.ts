@@ -25,9 +25,13 @@ export class SecretRedactor {
 
   /** Follows snapshot loads (SnapshotStore.onLoad). */
   update(runtime: RuntimeSnapshot): void {
+    this.useKeys([...runtime.providers.values()].map((p) => p.apiKey));
+  }
+
+  /** Follows a new set of API keys (the operator's, per namespace, which has no RuntimeSnapshot). */
+  useKeys(apiKeys: Iterable<string | undefined>): void {
     const keys = new Set<string>();
-    for (const p of runtime.providers.values())
-      if (p.apiKey && p.apiKey.length >= MIN_SECRET) keys.add(p.apiKey);
+    for (const k of apiKeys) if (k && k.length >= MIN_SECRET) keys.add(k);
     this.#previous = this.#current;
     // Longest first: a key that contains another is replaced whole.
     this.#current = [...keys].sort((a, b) => b.length - a.length);

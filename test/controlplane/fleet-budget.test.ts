@@ -2,7 +2,8 @@
 // with real pod-bound tokens. Concurrent load through all three sidecars spends one policy budget; the
 // fleet stays within the limit plus the documented bound (operator/budgets/README.md), refusals are 429
 // budget_exceeded, RoutingPolicy status.spend shows the fleet total, and an operator restart loses none
-// of it while the sidecars keep enforcing.
+// of it while the sidecars keep enforcing. A second, header-scoped budget shows its scopes in status as
+// /metrics does (redacted and cut), still totalled per raw header value, across the restart too.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -39,6 +40,17 @@ const SIDECARS = 3;
  * none here: the mock's answer fits max_tokens, and checkOutcomes() checks every call against it.
  */
 const BOUND_USD = 0;
+/**
+ * x-team values the calls take turns with: two secret-shaped ones that redact to the same text, one too
+ * long to show whole, one shown as sent. None may appear raw in status.
+ */
+const TEAMS = [
+  'Bearer sk-proj-TEAMSECRETAAAA0123456789',
+  'Bearer sk-proj-TEAMSECRETBBBB0123456789',
+  'L'.repeat(100),
+  'blue',
+];
+const RAW_TEAM_TEXT = ['TEAMSECRET', 'L'.repeat(65)];
 
 const objects = (limitUSD: number) => [
   {
@@ -58,12 +70,23 @@ const objects = (limitUSD: number) => [
     spec: {
       workloadSelector: { matchLabels: { app: 'bot' } },
       routes: [{ name: 'main', match: { model: ['chat'] }, targets: [{ provider: 'sim', model: 'm1' }] }],
-      budgets: [{ name: 'monthly', limitUSD, window: 'month', scope: 'policy', action: 'reject' }],
+      budgets: [
+        { name: 'monthly', limitUSD, window: 'month', scope: 'policy', action: 'reject' },
+        // Never the one that refuses: it is here for what status shows of its scopes.
+        { name: 'per-team', limitUSD: 1000, window: 'month', scope: 'header:x-team', action: 'reject' },
+      ],
     },
   },
 ];
 
+interface SpendEntry {
+  budget: string;
+  scopeKey?: string;
+  usedUSD: string;
+}
+
 interface Outcome {
+  team: string;
   status: number;
   costUSD: number;
   code: string | undefined;
@@ -138,10 +161,10 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
     await cp?.stop();
   });
 
-  const call = async (s: SidecarProcess): Promise<Outcome> => {
+  const call = async (s: SidecarProcess, team: string): Promise<Outcome> => {
     const res = await fetch(`${s.url}/v1/chat/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-team': team },
       body: JSON.stringify({
         model: 'chat',
         max_tokens: MAX_TOKENS,
@@ -150,6 +173,7 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
     });
     const body = (await res.json()) as { error?: { code?: string } };
     return {
+      team,
       status: res.status,
       costUSD: Number(res.headers.get('x-turnout-cost-usd') ?? 0),
       code: body.error?.code,
@@ -161,8 +185,8 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
     let started = 0;
     const worker = async (s: SidecarProcess) => {
       while (started < total) {
-        started++;
-        out.push(await call(s));
+        const team = TEAMS[started++ % TEAMS.length] ?? 'blue';
+        out.push(await call(s, team));
       }
     };
     await Promise.all(sidecars.flatMap((s) => Array.from({ length: perSidecar }, () => worker(s))));
@@ -175,12 +199,32 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
     const entry = status?.spend?.find((e) => e.budget === 'monthly');
     return entry && Number(entry.usedUSD);
   };
+  /** status.spend of the per-team budget: scopeKey → usedUSD. */
+  const teamsInStatus = async (): Promise<Map<string | undefined, number>> => {
+    const out = await kubectl(['-n', NS, 'get', 'rp', 'app', '-o', 'json']);
+    const spend = (JSON.parse(out.stdout) as { status?: { spend?: SpendEntry[] } }).status?.spend ?? [];
+    const teams = spend.filter((e) => e.budget === 'per-team');
+    assert.equal(new Set(teams.map((e) => e.scopeKey)).size, teams.length, 'one entry per scope');
+    return new Map(teams.map((e) => [e.scopeKey, Number(e.usedUSD)]));
+  };
+  /** Every team's spend is in status, each under a label of its own, none with its raw value. */
+  const sameTeams = (shown: Map<string | undefined, number>, byTeam: Map<string, number>) =>
+    shown.size === byTeam.size &&
+    [...byTeam.values()].every(
+      (usd) => [...shown.values()].filter((v) => Math.abs(v - usd) < 1e-6).length > 0,
+    ) &&
+    Math.abs(
+      [...shown.values()].reduce((a, b) => a + b, 0) - [...byTeam.values()].reduce((a, b) => a + b, 0),
+    ) < 1e-6;
   const synced = async () => {
     const out = await kubectl(['-n', NS, 'get', 'rp', 'app', '-o', 'json']);
     return (JSON.parse(out.stdout) as { status?: { sidecars?: { synced?: number } } }).status?.sidecars
       ?.synced;
   };
   const sum = (outcomes: Outcome[]) => outcomes.reduce((n, o) => n + o.costUSD, 0);
+  const addByTeam = (into: Map<string, number>, outcomes: Outcome[]) => {
+    for (const o of outcomes) if (o.costUSD > 0) into.set(o.team, (into.get(o.team) ?? 0) + o.costUSD);
+  };
   const describeRun = (outcomes: Outcome[]) =>
     `${outcomes.filter((o) => o.status === 200).length} of ${outcomes.length} ok, costing $${sum(outcomes).toFixed(6)}`;
   const checkOutcomes = (outcomes: Outcome[]) => {
@@ -191,6 +235,9 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
     }
   };
   let spent = 0;
+  const spentByTeam = new Map<string, number>();
+  /** The per-team entries status showed before the operator restart. */
+  let teamsBefore = new Map<string | undefined, number>();
 
   it('60 concurrent calls through 3 sidecars stay within the fleet budget; the rest get 429 budget_exceeded', async (t) => {
     await eventually('every sidecar synced', async () => (await synced()) === SIDECARS, 60_000);
@@ -199,6 +246,7 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
     const outcomes = await load(60, 3);
     checkOutcomes(outcomes);
     spent = sum(outcomes);
+    addByTeam(spentByTeam, outcomes);
     t.diagnostic(`${describeRun(outcomes)}; limit $${LIMIT_USD}`);
     const admitted = outcomes.filter((o) => o.status === 200).length;
     assert.ok(admitted >= SIDECARS, `every sidecar could spend its share: ${describeRun(outcomes)}`);
@@ -218,6 +266,34 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
       async () => Math.abs(((await spendInStatus()) ?? -1) - spent) < 1e-6,
       30_000,
     );
+  });
+
+  it('shows header scopes in status.spend as /metrics does: redacted and cut, one entry per raw value', async () => {
+    await eventually(
+      'every team’s spend in status',
+      async () => sameTeams(await teamsInStatus(), spentByTeam),
+      30_000,
+    );
+    teamsBefore = await teamsInStatus();
+    const keys = [...teamsBefore.keys()].map(String);
+    for (const raw of RAW_TEAM_TEXT)
+      assert.ok(!keys.some((k) => k.includes(raw)), `raw ${raw} in status: ${keys.join(', ')}`);
+    assert.ok(
+      Math.abs((teamsBefore.get('blue') ?? -1) - (spentByTeam.get('blue') ?? 0)) < 1e-6,
+      'a plain value is shown as sent',
+    );
+    const hashed = keys.filter((k) => /^Bearer \[REDACTED\]#[0-9a-f]{16}$/.test(k));
+    assert.equal(hashed.length, 2, `the two secret-shaped teams, told apart: ${keys.join(', ')}`);
+    assert.ok(
+      keys.some((k) => /^L{64}…#[0-9a-f]{16}$/.test(k)),
+      `the long team, cut: ${keys.join(', ')}`,
+    );
+    // The sidecars' budget gauges name the same scopes the same way.
+    const metrics = (
+      await Promise.all(sidecars.map(async (s) => (await fetch(`${s.url}/metrics`)).text()))
+    ).join('\n');
+    for (const k of keys)
+      assert.ok(metrics.includes(`scope="header:x-team=${k}"`), `no gauge for scope ${k} in /metrics`);
   });
 
   it('counts a departed pod’s spend, and loses none of the total when the operator restarts', async () => {
@@ -249,6 +325,8 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
     for (let i = 0; i < 5; i++) {
       const now = await spendInStatus();
       assert.ok(Math.abs((now ?? -1) - spent) < 1e-6, `status after restart: ${now}, want ${spent}`);
+      // Read back from labels, matched to the raw scopes the live sidecars report: nothing split or doubled.
+      assert.deepEqual(await teamsInStatus(), teamsBefore, 'per-team status after restart');
       await sleep(500);
     }
   });
@@ -266,6 +344,7 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
     const outcomes = await load(60, 3);
     checkOutcomes(outcomes);
     const total = spent + sum(outcomes);
+    addByTeam(spentByTeam, outcomes);
     t.diagnostic(
       `after the restart: ${describeRun(outcomes)}; fleet total $${total.toFixed(6)} of $${limit}`,
     );
@@ -283,5 +362,12 @@ describe('fleet budgets across turnout sidecars (real apiserver)', () => {
       async () => Math.abs(((await spendInStatus()) ?? -1) - total) < 1e-6,
       30_000,
     );
+    await eventually(
+      'per-team status: the seeds plus the new spend',
+      async () => sameTeams(await teamsInStatus(), spentByTeam),
+      30_000,
+    );
+    const blue = (await teamsInStatus()).get('blue') ?? -1;
+    assert.ok(Math.abs(blue - (spentByTeam.get('blue') ?? 0)) < 1e-6, `blue: ${blue}`);
   });
 });

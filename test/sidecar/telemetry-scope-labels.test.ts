@@ -63,11 +63,11 @@ describe('budget scope labels', () => {
     assert.equal(scopes.length, 3, metrics);
     assert.ok(scopes.includes('header:x-tenant=acme'));
     assert.ok(
-      scopes.some((x) => /^header:x-tenant=[^#]*\[REDACTED\]#[0-9a-f]{8}$/.test(x ?? '')),
+      scopes.some((x) => /^header:x-tenant=[^#]*\[REDACTED\]#[0-9a-f]{16}$/.test(x ?? '')),
       scopes.join(' '),
     );
     assert.ok(
-      scopes.some((x) => /^header:x-tenant=T{64}…#[0-9a-f]{8}$/.test(x ?? '')),
+      scopes.some((x) => /^header:x-tenant=T{64}…#[0-9a-f]{16}$/.test(x ?? '')),
       scopes.join(' '),
     );
     assert.ok(!metrics.includes('CALLERSECRET'), 'the secret is not in /metrics');
@@ -75,7 +75,7 @@ describe('budget scope labels', () => {
 
     const refused = s.decisions.find((d) => d.status === 429);
     assert.equal(refused?.errorCode, 'budget_exceeded');
-    assert.match(refused?.errorMessage ?? '', /for header:x-tenant=T{64}…#[0-9a-f]{8}/);
+    assert.match(refused?.errorMessage ?? '', /for header:x-tenant=T{64}…#[0-9a-f]{16}/);
     assert.ok(!(refused?.errorMessage ?? '').includes('T'.repeat(65)));
   });
 });
