@@ -4,7 +4,7 @@ export type Fault =
   | { kind: 'cut'; after: number }
   | { kind: 'malformed'; after: number }
   | { kind: 'stall'; after: number; stallMs: number | undefined }
-  | { kind: 'error'; after: number; frame: string };
+  | { kind: 'error'; after: number; frame: string; holdOpen: boolean };
 
 /** How an answer's bytes go out, apart from what they say. */
 export interface Delivery {
@@ -44,7 +44,12 @@ export function deliveryOf(step: AnswerStep, errorFrame = ''): Delivery {
       delivery.fault = { kind: 'malformed', after: step.afterChunks };
       break;
     case 'stream-error':
-      delivery.fault = { kind: 'error', after: step.afterChunks, frame: errorFrame };
+      delivery.fault = {
+        kind: 'error',
+        after: step.afterChunks,
+        frame: errorFrame,
+        holdOpen: step.holdOpen === true,
+      };
       break;
     case 'no-done':
       delivery.dropEnd = true;

@@ -104,6 +104,8 @@ export interface StreamErrorStep extends AnswerFields, Delay {
   message?: string;
   /** The error event as these exact bytes (a whole SSE event, blank line included) instead of the dialect's. */
   frame?: string;
+  /** After the error event, send nothing more but keep the connection open until the client leaves. */
+  holdOpen?: boolean;
 }
 
 export interface NoDoneStep extends AnswerFields, Delay {

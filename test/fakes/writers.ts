@@ -106,8 +106,11 @@ async function fire(reply: Reply, fault: Fault, malformed: string): Promise<bool
       await reply.untilClosed();
       return false;
     case 'error':
-      // The error event ends the answer; the body then ends cleanly, as the real APIs do.
-      if (await reply.write(fault.frame)) reply.res.end();
+      // The error event ends the answer; the body then ends cleanly, as the real APIs do (or, held open,
+      // it never ends: only the client can close it).
+      if (!(await reply.write(fault.frame))) return false;
+      if (fault.holdOpen) await reply.untilClosed();
+      else reply.res.end();
       return false;
   }
 }

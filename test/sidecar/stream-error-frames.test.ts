@@ -173,6 +173,31 @@ describe('an end marker the upstream sends after its error is not forwarded', ()
   }
 });
 
+it('an upstream that holds its connection open after the error event: the caller is answered at once and the upstream released', async () => {
+  fakes.openai.onNext({
+    kind: 'stream-error',
+    afterChunks: 2,
+    status: 500,
+    message: UPSTREAM_MESSAGE,
+    content: 'aaaabbbbccccdddd',
+    holdOpen: true,
+  });
+  const model = fresh('openai');
+  const res = await post('openai', model);
+  // The provider's idle timeout (60 s) would otherwise end this stream; 5 s means it was not waited for.
+  const text = await Promise.race([
+    res.text(),
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error('the stream was left open behind the error')), 5000),
+    ),
+  ]);
+  const all = events(text);
+  assert.equal(all.filter(isError).length, 1, text);
+  assert.ok(isError(all.at(-1) as EventSourceMessage), `the error event is the last one in:\n${text}`);
+  await fakes.openai.waitFor((r) => r.aborted, 5000); // its connection was let go, not kept to the idle timeout
+  assert.equal((await decision(model)).error, REDACTED_MESSAGE);
+});
+
 it('an error chunk that also reports usage reaches a caller who did not ask for usage', async () => {
   // Turnout asks the upstream for usage itself and drops the usage-only chunk the caller did not ask for.
   const usage = '"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}';
