@@ -17,6 +17,7 @@ export function configFromEnv(): BenchConfig {
     rounds: num('BENCH_ROUNDS', 5),
     loadSeconds: num('BENCH_LOAD_SECONDS', 20),
     rps: num('BENCH_RPS', 1000),
+    warmup: num('BENCH_WARMUP', 4000),
   };
 }
 

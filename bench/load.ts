@@ -205,6 +205,40 @@ export async function inTurns<P extends string>(
   return out;
 }
 
+/** Concurrent keep-alive connections a warm-up spreads its requests over. */
+const WARMUP_CONNECTIONS = 8;
+
+/**
+ * Brings every path to the state a serving proxy is in before anything is timed: `n` requests (or
+ * streams) per path, over a few concurrent connections, one path after another. V8 compiles a function
+ * with TurboFan only once it has run ~3,000 times (--invocation-count-for-turbofan), and a proxy's
+ * request path runs once per request: a warm-up of a few hundred left that code in the baseline tiers
+ * for most of the measurement, which timed how fast a proxy's JIT warms up rather than the proxy.
+ */
+export async function warmUp<P extends string>(
+  urls: Record<P, TurnPath>,
+  n: number,
+  kind: 'json' | 'stream',
+): Promise<void> {
+  for (const [name, path] of Object.entries(urls) as [P, TurnPath][]) {
+    const clients = Array.from({ length: WARMUP_CONNECTIONS }, () =>
+      typeof path === 'string' ? new ClosedLoopClient(path) : new ClosedLoopClient(path.url, path.headers),
+    );
+    let left = n;
+    try {
+      await Promise.all(
+        clients.map(async (client) => {
+          while (left-- > 0) await (kind === 'json' ? client.json() : client.stream());
+        }),
+      );
+    } catch (e) {
+      throw new PathFailed(name, e);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+    }
+  }
+}
+
 export interface OpenLoopResult {
   /** Requests scheduled (rate × seconds). */
   scheduled: number;

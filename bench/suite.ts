@@ -12,6 +12,8 @@ export interface BenchConfig {
   loadSeconds: number;
   /** Open-loop rate for sidecar-rss (BENCH_RPS). */
   rps: number;
+  /** Requests (or streams) each path serves before the closed-loop latency suites time anything (BENCH_WARMUP). */
+  warmup: number;
 }
 
 export interface Check {
@@ -40,6 +42,15 @@ export interface AnySuite {
   run(cfg: BenchConfig): Promise<unknown>;
   markdown(r: unknown): string;
   checks(r: unknown): Check[];
+}
+
+/**
+ * What a closed-loop latency suite did before its timed rounds, for its section; nothing for results
+ * recorded before the warm-up was counted.
+ */
+export function warmedNote(warmup: number | undefined, what: 'requests' | 'streams'): string {
+  if (warmup === undefined) return '';
+  return ` Before the timed rounds each path served ${warmup.toLocaleString('en')} ${what}, 8 at a time: V8 optimises a function with TurboFan only after ~3,000 calls, and a proxy's request path runs once per call, so a shorter warm-up would time how fast each proxy's JIT warms up rather than the proxy.`;
 }
 
 /** Results read back from bench/out are trusted to be what this suite wrote (same `format`). */

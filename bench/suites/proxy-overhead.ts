@@ -1,8 +1,8 @@
 // Issues #2 and #3: what the sidecar adds per non-streaming request over a direct call, next to what the
 // thinnest possible Node proxy adds. Same machine, same run, interleaved rounds, medians reported.
-import { inTurns, median, percentile, roundRatios } from '../load.ts';
+import { inTurns, median, percentile, roundRatios, warmUp } from '../load.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
-import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
+import { defineSuite, fmt, type BenchConfig, warmedNote } from '../suite.ts';
 
 type Path = 'direct' | 'passthrough' | 'sidecar';
 interface P50P99 {
@@ -12,6 +12,8 @@ interface P50P99 {
 
 export interface ProxyOverheadResult {
   requests: number;
+  /** Requests (streams) each path served, 8 at a time, before the timed rounds; absent in older results. */
+  warmup?: number;
   rounds: number;
   /** Per target: median over rounds of p50 and p99 latency (µs). */
   latency: Record<Path, P50P99>;
@@ -37,7 +39,8 @@ export async function proxyOverhead(cfg: BenchConfig): Promise<ProxyOverheadResu
       sidecar: sidecar.url,
     };
     const paths = Object.keys(targets) as Path[];
-    await inTurns(targets, Math.min(500, requests), 'json'); // warm-up: JIT, pools
+    await warmUp(targets, cfg.warmup, 'json');
+    await inTurns(targets, Math.min(500, requests), 'json'); // the turns themselves, once untimed
     const samples: Record<Path, number[][]> = { direct: [], passthrough: [], sidecar: [] };
     for (let round = 0; round < rounds; round++) {
       const turns = await inTurns(targets, requests, 'json');
@@ -59,7 +62,7 @@ export async function proxyOverhead(cfg: BenchConfig): Promise<ProxyOverheadResu
     const added = { passthrough: addedOf('passthrough'), sidecar: addedOf('sidecar') };
     const ratioP50 = added.sidecar.p50 / added.passthrough.p50;
     const ratios = roundRatios(samples.direct, samples.passthrough, samples.sidecar);
-    return { requests, rounds, latency, added, ratioP50, roundRatios: ratios };
+    return { requests, warmup: cfg.warmup, rounds, latency, added, ratioP50, roundRatios: ratios };
   } finally {
     for (const s of started.reverse()) await s.stop();
   }
@@ -69,7 +72,7 @@ export function proxyOverheadMarkdown(r: ProxyOverheadResult): string {
   const row = (name: string, l: P50P99, a?: P50P99) =>
     `| ${name} | ${fmt.us(l.p50)} | ${fmt.us(l.p99)} | ${a ? fmt.us(a.p50) : '—'} | ${a ? fmt.us(a.p99) : '—'} |`;
   return [
-    `Closed loop, non-streaming, one keep-alive connection per path, the paths taking turns request by request (each request goes to direct, pass-through and sidecar in rotating order), ${r.requests} requests per path per round, ${r.rounds} rounds; medians of the rounds' percentiles, µs.`,
+    `Closed loop, non-streaming, one keep-alive connection per path, the paths taking turns request by request (each request goes to direct, pass-through and sidecar in rotating order), ${r.requests} requests per path per round, ${r.rounds} rounds; medians of the rounds' percentiles, µs.${warmedNote(r.warmup, 'requests')}`,
     '',
     '| path | p50 | p99 | added p50 | added p99 |',
     '|---|---:|---:|---:|---:|',

@@ -1,8 +1,8 @@
 // Issue #3, streaming: time to first token (the first content event at the client) and total stream time,
 // direct vs bare pass-through vs sidecar, with the fake upstream streaming 20 deltas a little apart.
-import { inTurns, median, percentile, roundRatios, type Exchange } from '../load.ts';
+import { inTurns, median, percentile, roundRatios, warmUp, type Exchange } from '../load.ts';
 import { here, startNode, startSidecar, type Started } from '../processes.ts';
-import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
+import { defineSuite, fmt, type BenchConfig, warmedNote } from '../suite.ts';
 
 type Path = 'direct' | 'passthrough' | 'sidecar';
 interface Stat {
@@ -19,6 +19,8 @@ interface PathResult {
 
 export interface StreamTtftResult {
   streams: number;
+  /** Requests (streams) each path served, 8 at a time, before the timed rounds; absent in older results. */
+  warmup?: number;
   rounds: number;
   chunks: number;
   chunkDelayMs: number;
@@ -51,7 +53,8 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
       sidecar: sidecar.url,
     };
     const paths = Object.keys(targets) as Path[];
-    await inTurns(targets, Math.min(100, streams), 'stream'); // warm-up: JIT, pools
+    await warmUp(targets, cfg.warmup, 'stream');
+    await inTurns(targets, Math.min(100, streams), 'stream'); // the turns themselves, once untimed
     const samples: Record<Path, Exchange[][]> = { direct: [], passthrough: [], sidecar: [] };
     for (let round = 0; round < rounds; round++) {
       const turns = await inTurns(targets, streams, 'stream');
@@ -76,6 +79,7 @@ async function streamTtft(cfg: BenchConfig): Promise<StreamTtftResult> {
     const addedTtftP50 = added('ttft');
     return {
       streams,
+      warmup: cfg.warmup,
       rounds,
       chunks: CHUNKS,
       chunkDelayMs: CHUNK_DELAY_MS,
@@ -103,7 +107,7 @@ function markdown(r: StreamTtftResult): string {
     return `| ${name} | ${fmt.us(x.ttft.p50)} | ${fmt.us(x.ttft.p99)} | ${addT} | ${byte} | ${fmt.us(x.total.p50)} | ${fmt.us(x.total.p99)} | ${addS} |`;
   };
   return [
-    `Closed loop, streaming (\`stream: true\`), one keep-alive connection per path, the paths taking turns stream by stream (each stream goes to direct, pass-through and sidecar in rotating order), ${r.streams} streams per path per round, ${r.rounds} rounds. The fake streams ${r.chunks} content deltas ${r.chunkDelayMs} ms apart. TTFT is send → the first event carrying a token (content or a tool call) at the client, as LLM serving benchmarks time it (vLLM's benchmark_serving does the same): an OpenAI stream opens with a role-only chunk that carries no token, which the pass-through forwards at once and the sidecar holds until the answer starts (so that a stream that opens and then stalls or errors still fails over). First byte is send → the first body byte, for reference. Total is send → last byte (each stream is checked to end with \`[DONE]\`). Medians of the rounds' percentiles, µs.`,
+    `Closed loop, streaming (\`stream: true\`), one keep-alive connection per path, the paths taking turns stream by stream (each stream goes to direct, pass-through and sidecar in rotating order), ${r.streams} streams per path per round, ${r.rounds} rounds.${warmedNote(r.warmup, 'streams')} The fake streams ${r.chunks} content deltas ${r.chunkDelayMs} ms apart. TTFT is send → the first event carrying a token (content or a tool call) at the client, as LLM serving benchmarks time it (vLLM's benchmark_serving does the same): an OpenAI stream opens with a role-only chunk that carries no token, which the pass-through forwards at once and the sidecar holds until the answer starts (so that a stream that opens and then stalls or errors still fails over). First byte is send → the first body byte, for reference. Total is send → last byte (each stream is checked to end with \`[DONE]\`). Medians of the rounds' percentiles, µs.`,
     '',
     '| path | TTFT p50 | TTFT p99 | added TTFT p50 | first byte p50 | total p50 | total p99 | added total p50 |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',

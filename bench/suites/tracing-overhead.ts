@@ -15,9 +15,9 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inTurns, median, percentile } from '../load.ts';
+import { inTurns, median, percentile, warmUp } from '../load.ts';
 import { here, startNode, type Started } from '../processes.ts';
-import { defineSuite, fmt, type BenchConfig } from '../suite.ts';
+import { defineSuite, fmt, type BenchConfig, warmedNote } from '../suite.ts';
 
 type Variant = 'off' | 'on';
 interface P50P99 {
@@ -27,6 +27,8 @@ interface P50P99 {
 
 export interface TracingOverheadResult {
   requests: number;
+  /** Requests (streams) each path served, 8 at a time, before the timed rounds; absent in older results. */
+  warmup?: number;
   rounds: number;
   /** Median over rounds of p50 and p99 latency through the sidecar (µs). */
   latency: Record<Variant, P50P99>;
@@ -222,7 +224,8 @@ async function tracingOverhead(cfg: BenchConfig): Promise<TracingOverheadResult>
     };
     started.push(sidecars.off, sidecars.on);
     const urls = { off: sidecars.off.url, on: sidecars.on.url };
-    await inTurns(urls, Math.min(1000, requests), 'json'); // JIT, pools
+    await warmUp(urls, cfg.warmup, 'json');
+    await inTurns(urls, Math.min(1000, requests), 'json'); // the turns themselves, once untimed
     const samples: Record<Variant, number[][]> = { off: [], on: [] };
     for (let round = 0; round < rounds; round++) {
       // Request by request, alternating which goes first: drift over the run falls on both alike.
@@ -252,6 +255,7 @@ async function tracingOverhead(cfg: BenchConfig): Promise<TracingOverheadResult>
       throw new Error('the traced sidecar exported nothing: the comparison would be void');
     return {
       requests,
+      warmup: cfg.warmup,
       rounds,
       latency,
       added: { p50: latency.on.p50 - latency.off.p50, p99: latency.on.p99 - latency.off.p99 },
@@ -268,7 +272,7 @@ async function tracingOverhead(cfg: BenchConfig): Promise<TracingOverheadResult>
 function markdown(r: TracingOverheadResult): string {
   const row = (name: string, l: P50P99) => `| ${name} | ${fmt.us(l.p50)} | ${fmt.us(l.p99)} |`;
   return [
-    `Closed loop, non-streaming, one keep-alive connection per sidecar, the two taking turns request by request (alternating which goes first), ${r.requests} requests each per round, ${r.rounds} rounds; medians of the rounds' percentiles, µs. Both are \`turnout dev --quiet\` on the same one-route policy; the traced one records a call span and an attempt span per request and exports them in batches (OTLP/HTTP protobuf, ${r.exports.requests} export requests, ${fmt.mb(r.exports.bytes)} MiB).`,
+    `Closed loop, non-streaming, one keep-alive connection per sidecar, the two taking turns request by request (alternating which goes first), ${r.requests} requests each per round, ${r.rounds} rounds; medians of the rounds' percentiles, µs.${warmedNote(r.warmup, 'requests')} Both are \`turnout dev --quiet\` on the same one-route policy; the traced one records a call span and an attempt span per request and exports them in batches (OTLP/HTTP protobuf, ${r.exports.requests} export requests, ${fmt.mb(r.exports.bytes)} MiB).`,
     '',
     '| sidecar | p50 | p99 |',
     '|---|---:|---:|',
