@@ -94,6 +94,56 @@ describe('readBody of a body that arrived with its headers', () => {
   });
 });
 
+describe('readBody from inside the request handler', () => {
+  /** A server that reads each body synchronously in its handler, as the sidecar does. */
+  async function serverReadingAtOnce() {
+    const seen: { text: string; listened: boolean; ended: boolean }[] = [];
+    const server = createServer((req, res) => {
+      let listened = false;
+      req.on('newListener', (event) => (listened ||= event === 'data'));
+      void readBody(req, 1024).then((b) => {
+        setImmediate(() => {
+          seen.push({ text: b.toString(), listened, ended: req.readableEnded });
+          res.end('ok');
+        });
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { server, port: (server.address() as AddressInfo).port, seen };
+  }
+
+  it('takes a body that came with the headers one microtask later, and the request still ends', async () => {
+    const { server, port, seen } = await serverReadingAtOnce();
+    const socket = connect(port, '127.0.0.1');
+    const body = '{"model":"m","messages":[]}';
+    socket.write(`POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    await new Promise((r) => socket.once('data', r));
+    socket.destroy();
+    server.close();
+    assert.deepEqual(seen, [{ text: body, listened: false, ended: true }]);
+  });
+
+  it('waits for the rest of a body that arrives in pieces, keeping every byte', async () => {
+    const { server, port, seen } = await serverReadingAtOnce();
+    const socket = connect(port, '127.0.0.1');
+    socket.write('POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 27\r\n\r\n{"model":"m",');
+    await sleep(30);
+    socket.write('"messages":[]}');
+    await new Promise((r) => socket.once('data', r));
+    // A chunked body has no declared length: it is read through events to its end.
+    socket.write('POST / HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n3\r\n{"a\r\n');
+    await sleep(30);
+    socket.write('4\r\n":1}\r\n0\r\n\r\n');
+    await new Promise((r) => socket.once('data', r));
+    socket.destroy();
+    server.close();
+    assert.deepEqual(seen, [
+      { text: '{"model":"m","messages":[]}', listened: true, ended: true },
+      { text: '{"a":1}', listened: true, ended: true },
+    ]);
+  });
+});
+
 describe('readBody of a body that stops arriving', () => {
   /** A server whose handler reads with `signal`; the client sends half a body and then `then(socket)`. */
   async function halfBody(signal: AbortSignal | undefined, then: (s: Socket) => void) {

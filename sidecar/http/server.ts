@@ -153,13 +153,21 @@ function assertLocalCaller(req: IncomingMessage): void {
   }
   const host = req.headers.host;
   if (host === undefined || (req.socket as Partial<TLSSocket>).encrypted === true) return;
-  if (!isLoopbackHost(host, req.socket.localAddress)) {
+  // A keep-alive caller sends the same Host on every request: the connection remembers the last one
+  // found good (its check costs ~15 µs of a cold call), and any other value is checked afresh.
+  const socket = req.socket as typeof req.socket & { [goodHost]?: string };
+  if (socket[goodHost] === host) return;
+  if (isLoopbackHost(host, socket.localAddress)) socket[goodHost] = host;
+  else {
     throw new TurnoutError(
       'forbidden',
       `Host "${host}" is not a loopback name: this port answers only requests addressed to localhost, 127.0.0.1 or [::1], which keeps DNS-rebinding web pages out`,
     );
   }
 }
+
+/** The Host a connection's last request passed the loopback check with. */
+const goodHost = Symbol('turnout.goodHost');
 
 const IPV4_LOOPBACK = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 

@@ -3,7 +3,7 @@
 // stop half way, wrong methods and paths. First through a real `turnout dev` process, then in-process
 // where a span, a drain or a short request timeout has to be observed.
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -179,6 +179,42 @@ describe('the HTTP edge of turnout dev', () => {
         200,
         host,
       );
+  });
+
+  it('checks the Host of every request on a keep-alive connection, not only its first', async () => {
+    const port = new URL(t.url).port;
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const hosts = [
+      `127.0.0.1:${port}`,
+      `attacker.example:${port}`,
+      `localhost:${port}`,
+      'evil.localhost.example',
+    ];
+    const seen: { status: number; reused: boolean }[] = [];
+    for (const host of hosts) {
+      seen.push(
+        await new Promise((resolve, reject) => {
+          const req = request(
+            `${t.url}/v1/chat/completions`,
+            { method: 'POST', headers: { ...json, host }, agent },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+            },
+          );
+          req.on('error', reject);
+          req.end(chatBody('smart'));
+        }),
+      );
+    }
+    agent.destroy();
+    assert.deepEqual(seen, [
+      { status: 200, reused: false },
+      { status: 403, reused: true },
+      { status: 200, reused: true },
+      { status: 403, reused: true },
+    ]);
+    assert.equal(upstream.count, 2);
   });
 
   it('answers a compressed body with 415, a wrong method with 405 and Allow, unknown Messages paths as Anthropic', async () => {
