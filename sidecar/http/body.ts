@@ -21,7 +21,7 @@ export function readBody(req: IncomingMessage, limit: number, signal?: AbortSign
   // Called from the request handler, as the sidecar does, the body is not there yet: Node's parser hands
   // over the request at its headers and pushes a body that came in the same packet only once the handler
   // has returned, before the next microtask. Taken one microtask later, it skips the 'data' and 'end'
-  // events and the ticks between them: ~45 µs of a cold proxied call (bench/RESULTS.md, stream-ttft).
+  // events and the ticks between them: ~45 µs of a cold proxied call (README, Benchmarks).
   return Promise.resolve().then(() => queuedBody(req, declared, limit) ?? bodyByEvents(req, limit, signal));
 }
 
